@@ -1,0 +1,67 @@
+#pragma once
+// ARM SMMUv3 and SMMUv2 / MMU-500 (SEMANTICS §I, §1.3, A.3).
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include <passthru/concepts/iommu.hpp>
+
+namespace passthru::platforms {
+
+// SEMANTICS §1.3: MSI_IOVA_BASE / MSI_IOVA_LENGTH, the SW_MSI window both SMMU drivers
+// report (prot W|NOEXEC|MMIO, SEMANTICS §I).
+inline constexpr reserved_region arm_smmu_sw_msi{
+    {0x0800'0000, 0x0800'0000 + 0x10'0000 - 1}, resv_type::sw_msi,
+    prot::write | prot::noexec | prot::mmio};
+
+// Leaf sizes an LPAE granule gives a domain (SEMANTICS §I, PGTABLE §1.2).
+constexpr pgsize_bitmap lpae_pgsizes(std::uint64_t granule) noexcept {
+    return granule == 64 * KiB   ? pgsize_bitmap{64 * KiB | 512 * MiB}
+           : granule == 16 * KiB ? pgsize_bitmap{16 * KiB | 32 * MiB}
+                                 : pgsize_bitmap{4 * KiB | 2 * MiB | 1 * GiB};
+}
+
+// SMMUv3, stage-1 domain. Granule is the CPU page size in practice; ias 48 bits (52 with
+// VAX is capped by VA_BITS). `Coherent` is the IDR0.COHACC feature; `Canwbs` is the
+// per-master ACPI flag that makes enforce_cache_coherency true since v6.13 (A.3).
+template <std::uint64_t Granule = 4 * KiB, unsigned Ias = 48, bool Coherent = true,
+          bool Canwbs = false>
+struct arm_smmuv3 {
+    static constexpr std::string_view name = "ARM SMMUv3";
+    static constexpr isa arch = isa::arm;
+    static constexpr pgsize_bitmap pgsizes = lpae_pgsizes(Granule); // SEMANTICS §I
+    static constexpr interval aperture{0, (std::uint64_t{1} << Ias) - 1}; // SEMANTICS §I
+    static constexpr std::array reserved_regions{arm_smmu_sw_msi};        // SEMANTICS §I
+    static constexpr iommu_caps caps{
+        .cache_coherency = Coherent,        // §I: iff COHERENCY feature
+        .enforce_cache_coherency = Canwbs,  // A.3: v6.13+, every master CANWBS
+        .noexec = true,                     // §I
+        .dirty_tracking = true,             // HTTU DBM (PGTABLE §1.5, §8)
+        .intr_remap = intr_remap_cap::never, // H.3: SMMUs never reported INTR_REMAP
+        .msi_table = false,
+    };
+    static constexpr std::uint64_t granule = Granule;
+    static constexpr unsigned ias = Ias;
+};
+
+// SMMUv2 / MMU-500 with the AArch64 LPAE context format.
+template <std::uint64_t Granule = 4 * KiB, unsigned Ias = 48, bool Coherent = true>
+struct arm_smmuv2 {
+    static constexpr std::string_view name = "ARM SMMUv2/MMU-500";
+    static constexpr isa arch = isa::arm;
+    static constexpr pgsize_bitmap pgsizes = lpae_pgsizes(Granule); // SEMANTICS §I
+    static constexpr interval aperture{0, (std::uint64_t{1} << Ias) - 1};
+    static constexpr std::array reserved_regions{arm_smmu_sw_msi}; // SEMANTICS §I: same SW_MSI
+    static constexpr iommu_caps caps{
+        .cache_coherency = Coherent, // §I: coherent walk or coherent device
+        .enforce_cache_coherency = false,
+        .noexec = true,
+        .dirty_tracking = false,
+        .intr_remap = intr_remap_cap::never, // H.3
+        .msi_table = false,
+    };
+    static constexpr std::uint64_t granule = Granule;
+    static constexpr unsigned ias = Ias;
+};
+
+} // namespace passthru::platforms

@@ -1,0 +1,133 @@
+#pragma once
+// What "MSIs are isolated" meant to each Linux kernel (SEMANTICS H.1, H.3), as policy
+// types. Each rule decides, for an IOMMU, an interrupt controller and a bus, what
+// type1's attach check would conclude, so one platform can be asked what every kernel
+// would do. `rules::current` (v6.3+) is the default of platform<...>.
+//
+// Every rule but rfc_2014 ignores the bus: MSI safety is a property of the IOMMU and the
+// interrupt controller. rfc_2014 is here to show the flaw the 2014 review found.
+#include <concepts>
+#include <string_view>
+
+#include <passthru/concepts/bus.hpp>
+#include <passthru/concepts/interrupt_controller.hpp>
+#include <passthru/concepts/iommu.hpp>
+#include <passthru/policy/verdict.hpp>
+
+namespace passthru::rules {
+
+// v6.3+: iommu_group_has_isolated_msi(). A device is isolated when an irq domain in its
+// MSI path carries IRQ_DOMAIN_FLAG_ISOLATED_MSI (ITS, x86 IR, and — assumed, see
+// docs/platforms.md — a RISC-V IOMMU that remaps IMSIC writes through its MSI table),
+// else when arch_is_isolated_msi() (s390). An exclusive MSI bank has no such flag, so
+// the kernel refuses it (SEMANTICS H.6).
+struct linux_v6_3 {
+    static constexpr std::string_view name = "Linux v6.3+";
+    static constexpr bool is_kernel_rule = true;
+    // Decided per device: a device with no MSI irq domain falls back to the arch default.
+    static constexpr bool per_device = true;
+    template <Iommu I, InterruptController C, Bus B>
+    static constexpr isolation_verdict decide() noexcept {
+        switch (C::isolation) {
+        case msi_isolation::remapped:
+        case msi_isolation::device_id_translated:
+            return {msi_verdict::isolated, isolation_cause::isolating_irq_domain};
+        case msi_isolation::arch_isolated:
+            return {msi_verdict::isolated, isolation_cause::arch_isolated};
+        case msi_isolation::iommu_msi_table:
+            if (I::caps.msi_table) return {msi_verdict::isolated, isolation_cause::iommu_msi_table};
+            return {msi_verdict::not_isolated, isolation_cause::iommu_lacks_msi_table};
+        case msi_isolation::exclusive_bank:
+            return {msi_verdict::not_isolated, isolation_cause::exclusive_bank_unknown};
+        case msi_isolation::none: break;
+        }
+        return {msi_verdict::not_isolated, isolation_cause::no_isolation};
+    }
+};
+
+namespace detail {
+// IOMMU_CAP_INTR_REMAP as the IOMMU driver answered it before v6.3.
+template <Iommu I, InterruptController C>
+constexpr bool intr_remap_capable() noexcept {
+    return I::caps.intr_remap == intr_remap_cap::always ||
+           (I::caps.intr_remap == intr_remap_cap::when_remapping_enabled &&
+            C::isolation == msi_isolation::remapped);
+}
+} // namespace detail
+
+// v4.11-v5.19 (and v6.0-v6.2, where the capability became per device):
+// irq_domain_check_msi_remap() || IOMMU_CAP_INTR_REMAP. The irq-domain check was global
+// and vacuously true on a system with no MSI domains at all.
+struct linux_v4_11 {
+    static constexpr std::string_view name = "Linux v4.11-v6.2";
+    static constexpr bool is_kernel_rule = true;
+    static constexpr bool per_device = false;
+    template <Iommu I, InterruptController C, Bus B>
+    static constexpr isolation_verdict decide() noexcept {
+        if (!C::generic_msi_domains || C::msi_remap_flag_pre_6_3)
+            return {msi_verdict::isolated, isolation_cause::global_msi_remap};
+        if (detail::intr_remap_capable<I, C>())
+            return {msi_verdict::isolated, isolation_cause::intr_remap_cap};
+        return {msi_verdict::not_isolated, isolation_cause::no_cap_no_flag};
+    }
+};
+
+// v3.15-v4.10: iommu_capable(bus, IOMMU_CAP_INTR_REMAP) alone.
+struct linux_v3_15 {
+    static constexpr std::string_view name = "Linux v3.15-v4.10";
+    static constexpr bool is_kernel_rule = true;
+    static constexpr bool per_device = false;
+    template <Iommu I, InterruptController C, Bus B>
+    static constexpr isolation_verdict decide() noexcept {
+        if (detail::intr_remap_capable<I, C>())
+            return {msi_verdict::isolated, isolation_cause::intr_remap_cap};
+        return {msi_verdict::not_isolated, isolation_cause::no_cap_no_flag};
+    }
+};
+
+// The 2014 RFC that let VFIO take ARM platform devices: it kept the v3.15 check for
+// PCI and skipped it for every other bus. Its verdict depends on the bus, and it admits
+// a platform device behind an SMMU with a GICv2m, which can forge any MSI.
+struct rfc_2014 {
+    static constexpr std::string_view name = "2014 RFC (skip for non-PCI)";
+    static constexpr bool is_kernel_rule = true;
+    static constexpr bool per_device = false;
+    template <Iommu I, InterruptController C, Bus B>
+    static constexpr isolation_verdict decide() noexcept {
+        if (B::kind != bus_kind::pci)
+            return {msi_verdict::isolated, isolation_cause::bus_check_skipped};
+        return linux_v3_15::decide<I, C, B>();
+    }
+};
+
+// passthru's own reading of the 2014 review, never merged upstream (SEMANTICS H.6): the
+// v6.3 rule, except that an exclusive MSI bank is decided per domain at attach, since
+// only the instance knows whether the bank is shared.
+struct exclusive_bank_aware {
+    static constexpr std::string_view name = "v6.3 + exclusive MSI banks";
+    static constexpr bool is_kernel_rule = true;
+    static constexpr bool per_device = true;
+    template <Iommu I, InterruptController C, Bus B>
+    static constexpr isolation_verdict decide() noexcept {
+        if (C::isolation == msi_isolation::exclusive_bank)
+            return {msi_verdict::runtime, isolation_cause::exclusive_bank_at_runtime};
+        return linux_v6_3::decide<I, C, B>();
+    }
+};
+
+using current = linux_v6_3;
+
+} // namespace passthru::rules
+
+namespace passthru {
+
+// A kernel rule set: a type with a name, `is_kernel_rule`, `per_device` and a
+// `decide<I, C, B>()` verdict. Users may add their own.
+template <class R>
+concept KernelRule = requires {
+    { R::name } -> std::convertible_to<std::string_view>;
+    { R::per_device } -> std::convertible_to<bool>;
+    requires R::is_kernel_rule;
+};
+
+} // namespace passthru
