@@ -23,7 +23,7 @@ namespace passthru {
 //        all or nothing; EEXIST over a live mapping, EINVAL for misalignment (SEMANTICS G1)
 //   d.unmap(iova, size) -> uint64_t   bytes unmapped (0 when misaligned, SEMANTICS G1.5)
 //   cd.iova_to_phys(iova) -> optional<phys_addr>
-//   cd.pgsize_bitmap() -> pgsize_bitmap            (instance)
+//   cd.pgsizes() -> pgsize_bitmap                 (instance)
 //   cd.aperture() -> interval                     (instance)
 //   cd.reserved_regions() -> reserved_region_list (instance: static regions + firmware ones)
 //   cd.enforce_cache_coherency() -> bool          (instance, SEMANTICS A14)
@@ -34,7 +34,7 @@ concept IommuDomain = requires(D& d, const D& cd, iova io, phys_addr pa, std::ui
     { d.map(io, pa, size, p) } -> std::same_as<result<void>>;
     { d.unmap(io, size) } -> std::same_as<std::uint64_t>;
     { cd.iova_to_phys(io) } -> std::same_as<std::optional<phys_addr>>;
-    { cd.pgsize_bitmap() } -> std::convertible_to<pgsize_bitmap>;
+    { cd.pgsizes() } -> std::convertible_to<pgsize_bitmap>;
     { cd.aperture() } -> std::convertible_to<interval>;
     { cd.reserved_regions() } -> std::convertible_to<reserved_region_list>;
     { cd.enforce_cache_coherency() } -> std::same_as<bool>;

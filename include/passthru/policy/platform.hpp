@@ -157,10 +157,13 @@ struct platform {
     static constexpr isolation_verdict isolation = rule::template decide<I, C, B>();
     static constexpr msi_verdict verdict = isolation.verdict;
 
+    // With allow_unsafe_interrupts a verdict only known at attach no longer matters for
+    // the decision: the attach goes ahead either way, and plan_attach reports whether it
+    // turned out unsafe.
     static constexpr attach_decision decision =
-        verdict == msi_verdict::isolated  ? attach_decision::allow
+        verdict == msi_verdict::isolated ? attach_decision::allow
+        : allows_unsafe_interrupts       ? attach_decision::allow_unsafe
         : verdict == msi_verdict::runtime ? attach_decision::at_attach
-        : allows_unsafe_interrupts        ? attach_decision::allow_unsafe
                                           : attach_decision::refuse;
 
     static constexpr std::string_view reason =

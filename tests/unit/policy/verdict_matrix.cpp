@@ -76,8 +76,8 @@ const row& row_for(std::string_view iommu, std::string_view irq) {
 
 attach_decision decision_for(msi_verdict v, bool unsafe_option) {
     if (v == I) return attach_decision::allow;
-    if (v == R) return attach_decision::at_attach;
-    return unsafe_option ? attach_decision::allow_unsafe : attach_decision::refuse;
+    if (unsafe_option) return attach_decision::allow_unsafe;
+    return v == R ? attach_decision::at_attach : attach_decision::refuse;
 }
 
 template <class Iommu, class Irq, class Bus>

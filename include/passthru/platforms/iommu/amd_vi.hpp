@@ -40,4 +40,17 @@ struct amd_vi {
     };
 };
 
+// Firmware reserved regions from the ACPI IVRS table (SEMANTICS §I,
+// amd_iommu_get_resv_regions), for attach_facts::firmware_regions.
+
+// An IVMD unity-map block: identity-mapped with the IVMD's read/write permissions.
+constexpr reserved_region amd_ivmd_unity(interval range, prot perm) noexcept {
+    return {range, resv_type::direct, perm};
+}
+
+// An IVMD exclusion range: the IOMMU does not translate it, so it can never be mapped.
+constexpr reserved_region amd_ivmd_exclusion(interval range) noexcept {
+    return {range, resv_type::reserved, prot::none};
+}
+
 } // namespace passthru::platforms

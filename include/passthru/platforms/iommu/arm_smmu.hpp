@@ -64,4 +64,22 @@ struct arm_smmuv2 {
     static constexpr unsigned ias = Ias;
 };
 
+// Firmware reserved regions on ACPI systems (SEMANTICS G.5, iort_iommu_get_resv_regions),
+// for attach_facts::firmware_regions.
+
+// An IORT RMR descriptor: memory the firmware keeps a device using, identity-mapped R/W.
+// `remap_permitted` (the RMR flag) makes it relaxable; `attrs` adds what the RMR's access
+// attributes imply: MMIO for device memory, CACHE for normal write-back, PRIV.
+constexpr reserved_region iort_rmr(interval range, bool remap_permitted,
+                                   prot attrs = prot::none) noexcept {
+    return {range, remap_permitted ? resv_type::direct_relaxable : resv_type::direct,
+            prot::read | prot::write | attrs};
+}
+
+// An ITS doorbell page that bypasses the SMMU on this platform: a hardware MSI window,
+// which then wins over the SW_MSI window (SEMANTICS A12, H.5).
+constexpr reserved_region iort_its_hw_msi(interval range) noexcept {
+    return {range, resv_type::msi, prot::write | prot::noexec | prot::mmio};
+}
+
 } // namespace passthru::platforms

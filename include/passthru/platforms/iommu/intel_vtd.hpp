@@ -35,4 +35,22 @@ struct intel_vtd {
     static constexpr unsigned gaw = Gaw;
 };
 
+// Firmware reserved regions of a VT-d instance (SEMANTICS §I, intel_iommu_get_resv_regions),
+// passed to plan_attach in attach_facts::firmware_regions.
+
+// The class of the device an ACPI RMRR's scope names. USB and graphics RMRRs are
+// relaxable (device_rmrr_is_relaxable): the firmware stops using them once the device
+// is assigned, so they do not remove IOVA space.
+enum class rmrr_device : std::uint8_t { usb, graphics, other };
+
+// An ACPI RMRR covering [first, last] for a device of class `dev`: identity-mapped R/W.
+constexpr reserved_region intel_rmrr(interval range, rmrr_device dev) noexcept {
+    return {range, dev == rmrr_device::other ? resv_type::direct : resv_type::direct_relaxable,
+            prot::read | prot::write};
+}
+
+// A device behind an ISA bridge gets [0, 16 MiB) relaxable (the floppy DMA workaround).
+inline constexpr reserved_region intel_isa_bridge_region{
+    {0, 16 * MiB - 1}, resv_type::direct_relaxable, prot::read | prot::write};
+
 } // namespace passthru::platforms
