@@ -32,6 +32,13 @@ constexpr std::string_view to_string(resv_type t) noexcept {
     return "?";
 }
 
+// The type as /sys/kernel/iommu_groups/*/reserved_regions prints it (SEMANTICS G.3).
+// Booted 6.1 and 6.12 kernels print SW_MSI as "msi", like a hardware window
+// (tests/kernel/observed.md), so sysfs cannot tell the two apart.
+constexpr std::string_view sysfs_name(resv_type t) noexcept {
+    return t == resv_type::sw_msi ? "msi" : to_string(t);
+}
+
 struct reserved_region {
     interval range;
     resv_type type = resv_type::reserved;
