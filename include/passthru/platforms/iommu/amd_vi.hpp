@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include <passthru/concepts/iommu.hpp>
+#include <passthru/pgtable/amd_v1.hpp>
 #include <passthru/platforms/iommu/x86_msi_window.hpp>
 
 namespace passthru::platforms {
@@ -12,8 +13,10 @@ namespace passthru::platforms {
 // SEMANTICS §1.3: HT_RANGE_START/END, reserved for HyperTransport.
 inline constexpr interval amd_ht_range{0xFD'0000'0000, 0xFF'FFFF'FFFF};
 
-// v1 page table: every power of two from 4K up, except 512 GiB (SEMANTICS §I).
-inline constexpr std::uint64_t amd_v1_pgsizes = ~std::uint64_t{0xFFF} & ~(std::uint64_t{1} << 39);
+// v1 page table: every power of two from 4K to 2^51, except 512 GiB (SEMANTICS §I;
+// GENMASK(51,12) ^ SZ_512G, as a booted 6.12 kernel reports it: 0x000FFF7FFFFFF000 in
+// tests/kernel/observed.md). Kernels up to 6.1 also claimed 2^52..2^63.
+inline constexpr std::uint64_t amd_v1_pgsizes = low_mask(51) & ~low_mask(11) & ~(std::uint64_t{1} << 39);
 
 // `HtRangeIgnored`: newer kernels skip the HT reservation when firmware says the range
 // can be ignored (amd_iommu_ht_range_ignore, SEMANTICS §I).
@@ -38,6 +41,9 @@ struct amd_vi {
         .intr_remap = intr_remap_cap::when_remapping_enabled, // H.3
         .msi_table = false,
     };
+    // The v1 host table with all six levels, so the whole 64-bit aperture translates.
+    // (Linux starts at three levels and adds more as mappings need them, PGTABLE §4.)
+    using table_format = pgtable::amd_v1<pgtable::amd_v1_config{.mode = 6}>;
 };
 
 // Firmware reserved regions from the ACPI IVRS table (SEMANTICS §I,

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include <passthru/concepts/iommu.hpp>
+#include <passthru/pgtable/arm_lpae.hpp>
 
 namespace passthru::platforms {
 
@@ -23,9 +24,10 @@ constexpr pgsize_bitmap lpae_pgsizes(std::uint64_t granule) noexcept {
 
 // SMMUv3, stage-1 domain. Granule is the CPU page size in practice; ias 48 bits (52 with
 // VAX is capped by VA_BITS). `Coherent` is the IDR0.COHACC feature; `Canwbs` is the
-// per-master ACPI flag that makes enforce_cache_coherency true since v6.13 (A.3).
+// per-master ACPI flag that makes enforce_cache_coherency true since v6.13 (A.3). `Oas`
+// is IDR5.OAS, the width of physical addresses the tables can hold.
 template <std::uint64_t Granule = 4 * KiB, unsigned Ias = 48, bool Coherent = true,
-          bool Canwbs = false>
+          bool Canwbs = false, unsigned Oas = 48>
 struct arm_smmuv3 {
     static constexpr std::string_view name = "ARM SMMUv3";
     static constexpr isa arch = isa::arm;
@@ -42,10 +44,16 @@ struct arm_smmuv3 {
     };
     static constexpr std::uint64_t granule = Granule;
     static constexpr unsigned ias = Ias;
+    // Stage-1 LPAE tables of the domain's granule; a walker that is not cache coherent
+    // (no COHACC) makes the driver clean PTE writes (PGTABLE §1.4, §1.7).
+    using table_format = pgtable::arm_lpae<pgtable::arm_lpae_config{
+        .stage = pgtable::arm_stage::s1, .granule = static_cast<std::uint32_t>(Granule),
+        .ias = Ias, .oas = Oas, .coherent_walk = Coherent}>;
 };
 
 // SMMUv2 / MMU-500 with the AArch64 LPAE context format.
-template <std::uint64_t Granule = 4 * KiB, unsigned Ias = 48, bool Coherent = true>
+template <std::uint64_t Granule = 4 * KiB, unsigned Ias = 48, bool Coherent = true,
+          unsigned Oas = 48>
 struct arm_smmuv2 {
     static constexpr std::string_view name = "ARM SMMUv2/MMU-500";
     static constexpr isa arch = isa::arm;
@@ -62,6 +70,9 @@ struct arm_smmuv2 {
     };
     static constexpr std::uint64_t granule = Granule;
     static constexpr unsigned ias = Ias;
+    using table_format = pgtable::arm_lpae<pgtable::arm_lpae_config{
+        .stage = pgtable::arm_stage::s1, .granule = static_cast<std::uint32_t>(Granule),
+        .ias = Ias, .oas = Oas, .coherent_walk = Coherent}>;
 };
 
 // Firmware reserved regions on ACPI systems (SEMANTICS G.5, iort_iommu_get_resv_regions),

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include <passthru/concepts/iommu.hpp>
+#include <passthru/pgtable/vtd_ss.hpp>
 #include <passthru/platforms/iommu/x86_msi_window.hpp>
 
 namespace passthru::platforms {
@@ -33,6 +34,16 @@ struct intel_vtd {
         .msi_table = false,
     };
     static constexpr unsigned gaw = Gaw;
+
+    // Domains use second-stage tables with one level per 9 bits above 30 (PGTABLE
+    // §3.1), the superpages the bitmap allows, and SNP on every leaf when the unit can
+    // force snooping: type1 always asks for enforced coherency (SEMANTICS A14).
+    static_assert(Gaw == 39 || Gaw == 48 || Gaw == 57,
+                  "intel_vtd: Gaw must be 39, 48 or 57 (3, 4 or 5 table levels)");
+    using table_format = pgtable::vtd_ss<pgtable::vtd_ss_config{
+        .levels = (Gaw - 30) / 9 + 2,
+        .superpage_levels = (Pgsizes & GiB) ? 2u : (Pgsizes & 2 * MiB) ? 1u : 0u,
+        .force_snoop = SnoopControl}>;
 };
 
 // Firmware reserved regions of a VT-d instance (SEMANTICS §I, intel_iommu_get_resv_regions),

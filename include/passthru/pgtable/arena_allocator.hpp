@@ -1,0 +1,119 @@
+#pragma once
+// A PageAllocator over one caller-provided, physically contiguous buffer: what a
+// static-partitioning hypervisor has (a carve-out at a known physical address), and
+// what tests use to put tables at the exact addresses of PGTABLE's worked examples.
+// It keeps account of every unit, so leaks, double frees and foreign frees are counted
+// instead of corrupting memory (tests assert `misuse() == 0` and `live_units() == 0`).
+// constexpr throughout: the storage can be a std::array inside a static_assert.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include <passthru/core/address.hpp>
+#include <passthru/pgtable/allocator.hpp>
+
+namespace passthru::pgtable {
+
+class arena_allocator {
+public:
+    // `memory`: the buffer, its first word at physical address `base` (which must be
+    // aligned to `unit_slots` words). Allocations come in whole units of `unit_slots`
+    // words (512 = 4 KiB), first fit, aligned to their size; smaller requests (a 4-slot
+    // ARM top table) take one unit.
+    constexpr arena_allocator(std::span<pte_t> memory, phys_addr base,
+                              std::size_t unit_slots = 512)
+        : mem_(memory), base_(base), unit_(unit_slots),
+          state_(memory.size() / unit_slots, unit_state::free) {}
+
+    constexpr std::optional<table_page> alloc_table(std::size_t slots) {
+        const std::size_t units = units_for(slots);
+        // Aligned to the allocation's size in physical space.
+        const std::size_t align = units;
+        std::size_t u = first_aligned(align);
+        // Every unit below hint_ is taken: start there (keeps a long map linear).
+        if (hint_ > u) u += (hint_ - u + align - 1) / align * align;
+        for (; u + units <= state_.size(); u += align) {
+            if (!std::all_of(state_.begin() + static_cast<std::ptrdiff_t>(u),
+                             state_.begin() + static_cast<std::ptrdiff_t>(u + units),
+                             [](unit_state s) { return s == unit_state::free; }))
+                continue;
+            state_[u] = unit_state::head;
+            std::fill(state_.begin() + static_cast<std::ptrdiff_t>(u + 1),
+                      state_.begin() + static_cast<std::ptrdiff_t>(u + units), unit_state::tail);
+            live_ += units;
+            ++allocations_;
+            if (u == hint_) hint_ = u + units;
+            return table_page{phys_addr{base_.value + u * unit_ * sizeof(pte_t)}, &mem_[u * unit_]};
+        }
+        return std::nullopt;
+    }
+
+    constexpr void free_table(table_page page, std::size_t slots) {
+        const std::size_t units = units_for(slots);
+        const std::optional<std::size_t> u = unit_of(page.pa);
+        if (!u || page.ptr != &mem_[*u * unit_] || state_[*u] != unit_state::head ||
+            *u + units > state_.size()) {
+            ++misuse_;
+            return;
+        }
+        for (std::size_t i = 1; i < units; ++i)
+            if (state_[*u + i] != unit_state::tail) {
+                ++misuse_; // freed with a different size than allocated
+                return;
+            }
+        std::fill(state_.begin() + static_cast<std::ptrdiff_t>(*u),
+                  state_.begin() + static_cast<std::ptrdiff_t>(*u + units), unit_state::free);
+        live_ -= units;
+        hint_ = std::min(hint_, *u);
+    }
+
+    constexpr pte_t* table_at(phys_addr pa) const {
+        return mem_.data() + (pa.value - base_.value) / sizeof(pte_t);
+    }
+
+    // Units in use now; 0 after every table has been freed.
+    constexpr std::size_t live_units() const noexcept { return live_; }
+    constexpr std::size_t allocations() const noexcept { return allocations_; }
+    // Frees of memory that was not allocated, or not with that size.
+    constexpr std::size_t misuse() const noexcept { return misuse_; }
+    constexpr std::size_t capacity_units() const noexcept { return state_.size(); }
+
+private:
+    enum class unit_state : std::uint8_t { free, head, tail };
+
+    constexpr std::size_t units_for(std::size_t slots) const noexcept {
+        std::size_t units = 1;
+        while (units * unit_ < slots) units *= 2;
+        return units;
+    }
+    // First unit index whose physical address is aligned to `align` units.
+    constexpr std::size_t first_aligned(std::size_t align) const noexcept {
+        const std::uint64_t bytes = align * unit_ * sizeof(pte_t);
+        const std::uint64_t mis = base_.value % bytes;
+        return mis == 0 ? 0 : static_cast<std::size_t>((bytes - mis) / (unit_ * sizeof(pte_t)));
+    }
+    constexpr std::optional<std::size_t> unit_of(phys_addr pa) const noexcept {
+        const std::uint64_t unit_bytes = unit_ * sizeof(pte_t);
+        if (pa.value < base_.value || (pa.value - base_.value) % unit_bytes != 0)
+            return std::nullopt;
+        const std::uint64_t u = (pa.value - base_.value) / unit_bytes;
+        if (u >= state_.size()) return std::nullopt;
+        return static_cast<std::size_t>(u);
+    }
+
+    std::span<pte_t> mem_;
+    phys_addr base_;
+    std::size_t unit_;
+    std::vector<unit_state> state_;
+    std::size_t hint_ = 0;
+    std::size_t live_ = 0;
+    std::size_t allocations_ = 0;
+    std::size_t misuse_ = 0;
+};
+
+static_assert(PageAllocator<arena_allocator>);
+
+} // namespace passthru::pgtable

@@ -1,0 +1,74 @@
+#pragma once
+// An IOMMU domain backed by a real page table: the page table of the catalog IOMMU's
+// format (its `table_format`), plus the facts of that IOMMU and of this instance
+// (firmware reserved regions). It models IommuDomain, so the type1 engine and the
+// attach policy can drive real descriptors the way the kernel drives a driver.
+#include <span>
+#include <utility>
+
+#include <passthru/concepts/iommu.hpp>
+#include <passthru/concepts/iommu_domain.hpp>
+#include <passthru/core/error.hpp>
+#include <passthru/core/interval.hpp>
+#include <passthru/core/reserved_region.hpp>
+#include <passthru/pgtable/page_table.hpp>
+
+namespace passthru::pgtable {
+
+// An IOMMU whose domains use a page-table format of this library.
+template <class I>
+concept IommuWithTables = Iommu<I> && PageTableFormat<typename I::table_format>;
+
+template <IommuWithTables I, PageAllocator A, WalkHooks H = coherent_walk>
+class domain {
+public:
+    using iommu = I;
+    using table_type = page_table<typename I::table_format, A, H>;
+    static constexpr iommu_caps caps = I::caps;
+
+    // A domain with an empty table. `firmware` are this instance's reserved regions
+    // (RMRRs, IVMD blocks, IORT RMRs: platforms/iommu/*.hpp), reported with the IOMMU's own.
+    static constexpr result<domain> create(A& alloc, std::span<const reserved_region> firmware = {},
+                                           H hooks = {}) {
+        auto table = table_type::create(alloc, std::move(hooks));
+        if (!table) return tl::unexpected(table.error());
+        reserved_region_list regions;
+        for (const reserved_region& r : I::reserved_regions) insert_resv_region(regions, r);
+        for (const reserved_region& r : firmware) insert_resv_region(regions, r);
+        return domain(std::move(*table), std::move(regions));
+    }
+
+    // SEMANTICS G1: split by the domain's page sizes, all or nothing.
+    constexpr result<void> map(iova io, phys_addr pa, std::uint64_t size, prot p) {
+        return table_.map(io, pa, size, p, pgsizes());
+    }
+    // SEMANTICS G1.5 / PGTABLE §0.4; invalidation through the hooks.
+    constexpr std::uint64_t unmap(iova io, std::uint64_t size) { return table_.unmap(io, size); }
+    constexpr std::optional<phys_addr> iova_to_phys(iova io) const { return table_.iova_to_phys(io); }
+
+    // The sizes both the IOMMU reports and the format can hold.
+    constexpr pgsize_bitmap pgsizes() const noexcept {
+        return I::pgsizes & table_type::format_pgsizes();
+    }
+    // The IOMMU's aperture, clipped to what the table can translate.
+    constexpr interval aperture() const noexcept {
+        constexpr unsigned bits = I::table_format::va_bits;
+        const std::uint64_t last = bits >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
+        return {I::aperture.first, I::aperture.last < last ? I::aperture.last : last};
+    }
+    constexpr reserved_region_list reserved_regions() const { return regions_; }
+    // SEMANTICS A14: what the driver's enforce_cache_coherency op would answer.
+    constexpr bool enforce_cache_coherency() const noexcept { return caps.enforce_cache_coherency; }
+
+    constexpr table_type& table() noexcept { return table_; }
+    constexpr const table_type& table() const noexcept { return table_; }
+
+private:
+    constexpr domain(table_type&& t, reserved_region_list regions)
+        : table_(std::move(t)), regions_(std::move(regions)) {}
+
+    table_type table_;
+    reserved_region_list regions_;
+};
+
+} // namespace passthru::pgtable
