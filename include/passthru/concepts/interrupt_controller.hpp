@@ -18,7 +18,7 @@ enum class msi_isolation : std::uint8_t {
     remapped,             // x86 interrupt remapping: the IOMMU checks the requester (VT-d, AMD-Vi IR)
     device_id_translated, // GICv3 ITS: the hardware tags each MSI with the requester's DeviceID
     exclusive_bank,       // an MSI bank reachable by one domain only (Freescale); per domain, at run time
-    iommu_msi_table,      // MSIs are translated by the IOMMU's own MSI table (RISC-V IOMMU + IMSIC)
+    iommu_msi_table,      // MSIs go through the IOMMU's own MSI table; isolated only if it validates them
     arch_isolated,        // the architecture isolates (s390: arch_is_isolated_msi() is true)
 };
 

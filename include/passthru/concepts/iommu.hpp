@@ -36,9 +36,13 @@ struct iommu_caps {
     // The page-table format records device writes (dirty tracking).
     bool dirty_tracking = false;
     intr_remap_cap intr_remap = intr_remap_cap::never;
-    // The IOMMU translates MSI writes through an MSI table of its own (RISC-V IOMMU
-    // MSI page table), which isolates MSIs for interrupt files it maps.
+    // The IOMMU translates MSI writes through an MSI table of its own (the RISC-V
+    // IOMMU's MSI_FLAT page table), redirecting them to the interrupt files it maps.
     bool msi_table = false;
+    // That table also validates the interrupt a device may raise (its MSI data), which is
+    // what Linux requires to call MSIs isolated. RISC-V IOMMU v1.0 translates addresses
+    // only (riscv-non-isa/riscv-iommu#646), so it does not isolate.
+    bool msi_table_validates_data = false;
 };
 
 // An `Iommu` type declares:

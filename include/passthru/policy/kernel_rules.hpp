@@ -17,8 +17,8 @@
 namespace passthru::rules {
 
 // v6.3+: iommu_group_has_isolated_msi(). A device is isolated when an irq domain in its
-// MSI path carries IRQ_DOMAIN_FLAG_ISOLATED_MSI (ITS, x86 IR, and — assumed, see
-// docs/platforms.md — a RISC-V IOMMU that remaps IMSIC writes through its MSI table),
+// MSI path carries IRQ_DOMAIN_FLAG_ISOLATED_MSI (ITS, x86 IR, and an IOMMU MSI table
+// only if it validates MSI data, which RISC-V IOMMU v1.0 does not: docs/platforms.md),
 // else when arch_is_isolated_msi() (s390). An exclusive MSI bank has no such flag, so
 // the kernel refuses it (SEMANTICS H.6).
 struct linux_v6_3 {
@@ -35,7 +35,8 @@ struct linux_v6_3 {
         case msi_isolation::arch_isolated:
             return {msi_verdict::isolated, isolation_cause::arch_isolated};
         case msi_isolation::iommu_msi_table:
-            if (I::caps.msi_table) return {msi_verdict::isolated, isolation_cause::iommu_msi_table};
+            if (I::caps.msi_table && I::caps.msi_table_validates_data)
+                return {msi_verdict::isolated, isolation_cause::iommu_msi_table};
             return {msi_verdict::not_isolated, isolation_cause::iommu_lacks_msi_table};
         case msi_isolation::exclusive_bank:
             return {msi_verdict::not_isolated, isolation_cause::exclusive_bank_unknown};

@@ -15,7 +15,8 @@ enum class msi_strategy : std::uint8_t {
     untranslated,    // MSIs do not go through IOMMU translation and need nothing (s390)
     hw_window,       // a hardware MSI window bypasses translation; its IOVA is excluded (x86)
     sw_msi_cookie,   // the kernel maps each doorbell page into the SW_MSI window on demand (ARM)
-    vmm_mapped_bank, // the VMM maps the MSI bank's doorbell page itself (Freescale PAMU, OOT driver)
+    vmm_maps_doorbell, // MSIs are translated but no window is reserved: the VMM maps the
+                       // doorbell page itself (Freescale MSI bank with the OOT PAMU driver)
     iommu_msi_table, // the IOMMU's MSI table redirects interrupt-file writes (RISC-V)
 };
 
@@ -24,7 +25,7 @@ constexpr std::string_view to_string(msi_strategy s) noexcept {
     case msi_strategy::untranslated: return "untranslated";
     case msi_strategy::hw_window: return "hardware MSI window";
     case msi_strategy::sw_msi_cookie: return "SW_MSI cookie";
-    case msi_strategy::vmm_mapped_bank: return "VMM-mapped MSI bank";
+    case msi_strategy::vmm_maps_doorbell: return "VMM maps the doorbell";
     case msi_strategy::iommu_msi_table: return "IOMMU MSI table";
     }
     return "?";
@@ -50,7 +51,7 @@ constexpr msi_setup select_msi_setup(const reserved_region_list& regions) noexce
     if (sw) return {msi_strategy::sw_msi_cookie, sw};
     if (C::isolation == msi_isolation::iommu_msi_table && I::caps.msi_table)
         return {msi_strategy::iommu_msi_table, std::nullopt};
-    if (C::msi_through_iommu) return {msi_strategy::vmm_mapped_bank, std::nullopt};
+    if (C::msi_through_iommu) return {msi_strategy::vmm_maps_doorbell, std::nullopt};
     return {msi_strategy::untranslated, std::nullopt};
 }
 

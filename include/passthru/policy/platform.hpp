@@ -67,8 +67,16 @@ inline constexpr std::string_view txt_global =
     ": every MSI irq domain carries MSI_REMAP, or there is none (global check before v6.3)";
 inline constexpr std::string_view txt_skipped = ": MSI check skipped for a non-PCI bus (2014 RFC)";
 inline constexpr std::string_view txt_override = "; set allow_unsafe_interrupts to attach anyway";
+inline constexpr std::string_view txt_overridden =
+    "; attached anyway: the platform sets allow_unsafe_interrupts";
+// The end of a refusal's reason: how to override it, or that it was overridden.
+template <bool Overridden>
+inline constexpr const std::string_view& override_suffix = txt_override;
+template <>
+inline constexpr const std::string_view& override_suffix<true> = txt_overridden;
 inline constexpr std::string_view txt_none = " provides no MSI isolation";
-inline constexpr std::string_view txt_lacks_table = " needs an IOMMU MSI table, which ";
+inline constexpr std::string_view txt_lacks_table =
+    " needs an IOMMU MSI table that validates MSI data, which ";
 inline constexpr std::string_view txt_lacks_table2 = " lacks";
 inline constexpr std::string_view txt_bank_unknown =
     ": the selected kernel rule does not recognise exclusive MSI banks";
@@ -96,8 +104,9 @@ constexpr bool reserves_msi_window() {
     return false;
 }
 
-template <Iommu I, InterruptController C, Bus B>
+template <Iommu I, InterruptController C, Bus B, bool Overridden>
 struct reason_text {
+    static constexpr const std::string_view& txt_override = override_suffix<Overridden>;
     static constexpr std::string_view kind = to_string(C::isolation);
     using iname = name_of<I>;
     using cname = name_of<C>;
@@ -167,7 +176,7 @@ struct platform {
                                           : attach_decision::refuse;
 
     static constexpr std::string_view reason =
-        detail::reason_text<I, C, B>::for_cause(isolation.cause);
+        detail::reason_text<I, C, B, allows_unsafe_interrupts>::for_cause(isolation.cause);
 
     // The IOMMU's reserved regions, merged (SEMANTICS G.2, G.3).
     static constexpr reserved_region_list reserved_regions() {

@@ -16,7 +16,7 @@ consteval bool require_isolated_msi() {
                   "passthru::allow_unsafe_interrupts to attach anyway");
     static_assert(!(refused && why == isolation_cause::iommu_lacks_msi_table),
                   "passthru: MSI isolation missing: the interrupt controller relies on an "
-                  "IOMMU MSI table that this IOMMU lacks; add the option "
+                  "IOMMU MSI table that validates MSI data, which this IOMMU lacks; add the option "
                   "passthru::allow_unsafe_interrupts to attach anyway");
     static_assert(!(refused && why == isolation_cause::exclusive_bank_unknown),
                   "passthru: MSI isolation missing: the selected kernel rule does not "

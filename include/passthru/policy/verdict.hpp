@@ -16,12 +16,12 @@ enum class msi_verdict : std::uint8_t {
 enum class isolation_cause : std::uint8_t {
     isolating_irq_domain,      // an irq domain in the MSI path isolates (v6.3+ rule)
     arch_isolated,             // arch_is_isolated_msi() (s390)
-    iommu_msi_table,           // the IOMMU's MSI table isolates the interrupt files
+    iommu_msi_table,           // the IOMMU's MSI table validates what a device may raise
     intr_remap_cap,            // the IOMMU reported IOMMU_CAP_INTR_REMAP (pre-v6.3 rules)
     global_msi_remap,          // every MSI domain had MSI_REMAP, or none existed (v4.11-v6.2)
     bus_check_skipped,         // the 2014 RFC skipped the check for non-PCI buses
     no_isolation,              // the interrupt controller does not isolate MSIs
-    iommu_lacks_msi_table,     // isolation needs an IOMMU MSI table this IOMMU lacks
+    iommu_lacks_msi_table,     // isolation needs an MSI-validating IOMMU table this IOMMU lacks
     exclusive_bank_unknown,    // an exclusive MSI bank, which the selected rule ignores
     exclusive_bank_at_runtime, // an exclusive MSI bank: checked per domain at attach
     no_cap_no_flag,            // pre-v6.3: neither INTR_REMAP nor a global MSI_REMAP

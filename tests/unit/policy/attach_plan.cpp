@@ -61,7 +61,7 @@ TEST_CASE("SEMANTICS H.6: an exclusive MSI bank is decided per domain at attach"
     auto ok = plan_attach<pamu>(exclusive);
     REQUIRE(ok);
     CHECK_FALSE(ok->unsafe_interrupts);
-    CHECK(ok->msi.strategy == msi_strategy::vmm_mapped_bank);
+    CHECK(ok->msi.strategy == msi_strategy::vmm_maps_doorbell);
 
     auto shared = plan_attach<pamu>();
     REQUIRE_FALSE(shared);
@@ -154,7 +154,7 @@ TEST_CASE("SEMANTICS A: the IOVA checks (A11) run before the MSI check (A13)") {
     CHECK(plan.error().code == errc::einval);
 }
 
-TEST_CASE("SEMANTICS A.3: an incoherent IOMMU is refused (EINVAL) before anything else; mappings carry CACHE") {
+TEST_CASE("SEMANTICS A.3: an incoherent IOMMU is refused (EINVAL) before anything else, and mappings carry CACHE") {
     using incoherent = platform<arm_smmuv3<4 * KiB, 48, false>, gicv3_its, pci_bus>;
     static_assert(!incoherent::cache_coherent && !incoherent::assignable);
     attach_facts unsafe;

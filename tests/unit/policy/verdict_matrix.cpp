@@ -45,9 +45,12 @@ const std::vector<row> expected = {
     {"AMD-Vi", "x86 APIC (no interrupt remapping)",              N, N, N, N, I, N},
     {"Freescale PAMU", "Freescale MSI bank",                     N, I, N, N, I, R},
     {"s390 zPCI IOMMU", "s390 zPCI adapter interrupts",          I, I, I, I, I, I},
-    {"RISC-V IOMMU", "RISC-V IMSIC",                             I, N, N, N, I, I},
+    // v1.0: the MSI table redirects addresses but validates nothing (riscv-iommu#646).
+    {"RISC-V IOMMU", "RISC-V IMSIC",                             N, N, N, N, I, N},
 };
-// The RISC-V IOMMU without MSI table support, named separately from the row above.
+// A RISC-V IOMMU whose MSI table validates MSI data (the proposal of riscv-iommu#646),
+// and one with no MSI table at all, named separately from the catalog row above.
+const row riscv_validating = {"RISC-V IOMMU", "RISC-V IMSIC", I, N, N, N, I, I};
 const row riscv_no_msi_table = {"RISC-V IOMMU", "RISC-V IMSIC", N, N, N, N, I, N};
 
 template <class Iommu, class Irq>
@@ -63,7 +66,7 @@ using catalog_pairs = std::tuple<
     pair<arm_smmuv2<>, gicv3_no_its>, pair<arm_smmuv2<>, gicv2m>, pair<arm_smmuv2<>, gicv3_mbi>,
     pair<intel_vtd<>, x86_intel_ir>, pair<intel_vtd<>, x86_apic_no_ir>,
     pair<amd_vi<>, x86_amd_ir>, pair<amd_vi<>, x86_apic_no_ir>, pair<fsl_pamu, fsl_msi>,
-    pair<s390_iommu, s390_zpci_irq>, pair<riscv_iommu<true>, riscv_imsic>>;
+    pair<s390_iommu, s390_zpci_irq>, pair<riscv_iommu<>, riscv_imsic>>;
 
 using buses = std::tuple<pci_bus, platform_bus, fsl_mc_bus>;
 
@@ -125,7 +128,9 @@ TEST_CASE("SEMANTICS H.3: verdict matrix over catalog x bus x option x kernel ru
     }, catalog_pairs{});
     CHECK(checked == expected.size());
 
-    // The RISC-V IOMMU without an MSI table cannot isolate IMSIC writes.
+    // Only an MSI table that validates MSI data isolates IMSIC writes.
+    check_bus<riscv_iommu<true, true>, riscv_imsic, pci_bus>(riscv_validating);
+    check_bus<riscv_iommu<true, true>, riscv_imsic, platform_bus>(riscv_validating);
     check_bus<riscv_iommu<false>, riscv_imsic, pci_bus>(riscv_no_msi_table);
     check_bus<riscv_iommu<false>, riscv_imsic, platform_bus>(riscv_no_msi_table);
 }
@@ -162,17 +167,21 @@ TEST_CASE("Catalog aliases: ARM SMMUv3 + ITS and x86 VT-d with IR are safe, GICv
     static_assert(x86_vtd_ir<>::assignable && x86_amdvi_ir<>::assignable);
     static_assert(!x86_vtd_no_ir<>::assignable && !arm_smmuv2_gicv2m<>::assignable);
     static_assert(x86_vtd_no_ir<pci_bus, allow_unsafe_interrupts>::assignable);
-    static_assert(s390_zpci<>::assignable && riscv_iommu_imsic<>::assignable);
+    static_assert(s390_zpci<>::assignable && !riscv_iommu_imsic<>::assignable);
     static_assert(!fsl_pamu_msi<>::assignable);
     static_assert(fsl_pamu_msi<fsl_mc_bus, rules::exclusive_bank_aware>::decision ==
                   attach_decision::at_attach);
     CHECK(arm_smmuv2_gicv2m<>::reason ==
           "GICv2m provides no MSI isolation; set allow_unsafe_interrupts to attach anyway");
     CHECK(arm_smmuv3_its<>::reason == "GICv3 ITS isolates MSIs: DeviceID translation");
+    // Once the option is set, the reason says the refusal was overridden.
+    CHECK(arm_smmuv2_gicv2m<platform_bus, allow_unsafe_interrupts>::reason ==
+          "GICv2m provides no MSI isolation; attached anyway: the platform sets "
+          "allow_unsafe_interrupts");
     CHECK(platform<arm_smmuv3<>, gicv3_its, pci_bus, rules::linux_v3_15>::reason ==
           "ARM SMMUv3 does not report IOMMU_CAP_INTR_REMAP and GICv3 ITS MSI domains do not "
           "remap; set allow_unsafe_interrupts to attach anyway");
-    CHECK(platform<riscv_iommu<false>, riscv_imsic, pci_bus>::reason ==
-          "RISC-V IMSIC needs an IOMMU MSI table, which RISC-V IOMMU lacks; set "
-          "allow_unsafe_interrupts to attach anyway");
+    CHECK(platform<riscv_iommu<>, riscv_imsic, pci_bus>::reason ==
+          "RISC-V IMSIC needs an IOMMU MSI table that validates MSI data, which RISC-V IOMMU "
+          "lacks; set allow_unsafe_interrupts to attach anyway");
 }
