@@ -33,9 +33,11 @@ struct dirty_bitmap {
             words[k / 64] |= std::uint64_t{1} << (k % 64);
         }
     }
+    // Whether the page holding `io` is marked; false outside the bitmap.
     constexpr bool test(std::uint64_t io) const noexcept {
+        if (io < base.value) return false;
         const std::uint64_t k = (io - base.value) >> std::countr_zero(pgsize);
-        return (words[k / 64] >> (k % 64)) & 1;
+        return k / 64 < words.size() && ((words[k / 64] >> (k % 64)) & 1) != 0;
     }
 };
 
