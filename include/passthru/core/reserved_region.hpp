@@ -55,12 +55,13 @@ using reserved_region_list = std::vector<reserved_region>;
 // Insert `r` into a list kept sorted by (start, type), merging it with regions of the
 // same type that overlap or touch it (SEMANTICS G.2). Regions of different types are
 // never merged, even when identical. The merged region keeps the prot of the first
-// region of the run.
+// region of the run; like iommu_insert_resv_region, a new region goes before one with
+// the same start and type, so on such a tie its prot is the one kept.
 constexpr void insert_resv_region(reserved_region_list& list, reserved_region r) {
     auto less = [](const reserved_region& a, const reserved_region& b) {
         return a.range.first != b.range.first ? a.range.first < b.range.first : a.type < b.type;
     };
-    list.insert(std::upper_bound(list.begin(), list.end(), r, less), r);
+    list.insert(std::lower_bound(list.begin(), list.end(), r, less), r);
 
     // Re-merge runs of one type. Lists are short (a handful of regions per group).
     reserved_region_list out;

@@ -91,6 +91,12 @@ TEST_CASE("SEMANTICS G.2: a merged region keeps the prot of the first region of 
     REQUIRE(l.size() == 1);
     CHECK(l[0] == reserved_region{{0x1000, 0x2FFF}, resv_type::direct, prot::read});
 
+    // Same start and type: the kernel inserts the new region first, so its prot wins.
+    const auto tie = insert_all({{{0x1000, 0x1FFF}, resv_type::direct, prot::read},
+                                 {{0x1000, 0x2FFF}, resv_type::direct, prot::write}});
+    REQUIRE(tie.size() == 1);
+    CHECK(tie[0] == reserved_region{{0x1000, 0x2FFF}, resv_type::direct, prot::write});
+
     // Inserted first but starting later: the earlier region's prot wins.
     const auto m = insert_all({{{0x2000, 0x2FFF}, resv_type::direct, prot::write},
                                {{0x1000, 0x1FFF}, resv_type::direct, prot::read}});
