@@ -377,10 +377,13 @@ private:
                                               : ((w.left - 1) >> item_lg2) + 1;
                 const std::size_t last = i + static_cast<std::size_t>(
                                                  std::min<std::uint64_t>(fit, n - i));
+                // Find the run first, then clear it with a store loop the compiler can
+                // turn into memset: the reads left the lines in L1 for the stores.
                 std::size_t j = i;
                 while (j < last && F::classify(t[j], level) == pte_kind::leaf &&
                        F::leaf_size_lg2(t[j], level) == item_lg2)
-                    t[j++] = 0;
+                    ++j;
+                std::fill(t + i, t + j, pte_t{0});
                 if (j == i) {
                     w.stop = true; // the refuse rule: the leaf reaches past the range
                     break;
