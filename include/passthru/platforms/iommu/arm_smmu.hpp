@@ -22,6 +22,13 @@ constexpr pgsize_bitmap lpae_pgsizes(std::uint64_t granule) noexcept {
                                  : pgsize_bitmap{4 * KiB | 2 * MiB | 1 * GiB};
 }
 
+// The stage-1 LPAE tables an SMMU domain of this granule uses; a walker that is not
+// cache coherent (no COHACC) makes the driver clean PTE writes (PGTABLE §1.4, §1.7).
+template <std::uint64_t Granule, unsigned Ias, unsigned Oas, bool Coherent>
+using smmu_stage1_tables = pgtable::arm_lpae<pgtable::arm_lpae_config{
+    .stage = pgtable::arm_stage::s1, .granule = static_cast<std::uint32_t>(Granule),
+    .ias = Ias, .oas = Oas, .coherent_walk = Coherent}>;
+
 // SMMUv3, stage-1 domain. Granule is the CPU page size in practice; ias 48 bits (52 with
 // VAX is capped by VA_BITS). `Coherent` is the IDR0.COHACC feature; `Canwbs` is the
 // per-master ACPI flag that makes enforce_cache_coherency true since v6.13 (A.3). `Oas`
@@ -44,11 +51,7 @@ struct arm_smmuv3 {
     };
     static constexpr std::uint64_t granule = Granule;
     static constexpr unsigned ias = Ias;
-    // Stage-1 LPAE tables of the domain's granule; a walker that is not cache coherent
-    // (no COHACC) makes the driver clean PTE writes (PGTABLE §1.4, §1.7).
-    using table_format = pgtable::arm_lpae<pgtable::arm_lpae_config{
-        .stage = pgtable::arm_stage::s1, .granule = static_cast<std::uint32_t>(Granule),
-        .ias = Ias, .oas = Oas, .coherent_walk = Coherent}>;
+    using table_format = smmu_stage1_tables<Granule, Ias, Oas, Coherent>;
 };
 
 // SMMUv2 / MMU-500 with the AArch64 LPAE context format.
@@ -70,9 +73,7 @@ struct arm_smmuv2 {
     };
     static constexpr std::uint64_t granule = Granule;
     static constexpr unsigned ias = Ias;
-    using table_format = pgtable::arm_lpae<pgtable::arm_lpae_config{
-        .stage = pgtable::arm_stage::s1, .granule = static_cast<std::uint32_t>(Granule),
-        .ias = Ias, .oas = Oas, .coherent_walk = Coherent}>;
+    using table_format = smmu_stage1_tables<Granule, Ias, Oas, Coherent>;
 };
 
 // Firmware reserved regions on ACPI systems (SEMANTICS G.5, iort_iommu_get_resv_regions),
