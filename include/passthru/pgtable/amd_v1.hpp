@@ -80,6 +80,7 @@ struct amd_v1 {
     static constexpr unsigned broken_leaf_lg2 = 39;         // 512 GiB: hardware bug
 
     static constexpr std::string_view name = "AMD-Vi v1";
+    static constexpr amd_v1_config config = C;
     static constexpr unsigned top_level = C.mode - 1;
     static constexpr unsigned va_bits = std::min(12 + 9 * C.mode, 64u); // no sign extension
     static constexpr unsigned oa_bits = 52;

@@ -197,11 +197,11 @@ struct arm_lpae {
     }
     // Every size a leaf can have in this geometry. Linux's pgsize_bitmap also lists 4T for a
     // 64K/OAS-52 table whose IAS leaves no L1, a size no map call can use; it is left out.
-    static constexpr pgsize_bitmap pgsizes = [] {
+    static constexpr pgsize_bitmap pgsizes() noexcept {
         std::uint64_t b = 0;
         for (unsigned l = 0; l <= top_level; ++l) b |= leaf_sizes(l);
         return pgsize_bitmap{b};
-    }();
+    }
 
     static constexpr pte_t make_table(phys_addr child, unsigned /*level*/) noexcept {
         return pack(child.value) | arm_pte::type_table | (C.quirks.ns ? arm_pte::ns_table : 0) |

@@ -3,6 +3,7 @@
 // format (its `table_format`), plus the facts of that IOMMU and of this instance
 // (firmware reserved regions). It models IommuDomain, so the type1 engine and the
 // attach policy can drive real descriptors the way the kernel drives a driver.
+#include <cstdint>
 #include <span>
 #include <utility>
 
@@ -19,11 +20,34 @@ namespace passthru::pgtable {
 template <class I>
 concept IommuWithTables = Iommu<I> && PageTableFormat<typename I::table_format>;
 
-template <IommuWithTables I, PageAllocator A, WalkHooks H = coherent_walk>
+// ...and which can also record DMA writes in them (`dirty_table_format`).
+template <class I>
+concept IommuWithDirtyTables = IommuWithTables<I> && I::caps.dirty_tracking &&
+                               PageTableFormat<typename I::dirty_table_format> &&
+                               I::dirty_table_format::dirty_tracking;
+
+// Which tables a domain uses: plain translation (what type1 asks for), or the variant
+// that records writes (what iommufd allocates for a dirty-tracking HWPT).
+enum class domain_tables : std::uint8_t { translation, dirty_tracking };
+
+namespace detail {
+template <class I, domain_tables T>
+struct domain_format {
+    using type = typename I::table_format;
+};
+template <class I>
+struct domain_format<I, domain_tables::dirty_tracking> {
+    using type = typename I::dirty_table_format;
+};
+} // namespace detail
+
+template <IommuWithTables I, PageAllocator A, WalkHooks H = coherent_walk,
+          domain_tables Tables = domain_tables::translation>
+    requires(Tables == domain_tables::translation || IommuWithDirtyTables<I>)
 class domain {
 public:
     using iommu = I;
-    using table_type = page_table<typename I::table_format, A, H>;
+    using table_type = page_table<typename detail::domain_format<I, Tables>::type, A, H>;
     static constexpr iommu_caps caps = I::caps;
 
     // A domain with an empty table. `firmware` are this instance's reserved regions
@@ -46,17 +70,25 @@ public:
     constexpr std::uint64_t unmap(iova io, std::uint64_t size) { return table_.unmap(io, size); }
     constexpr std::optional<phys_addr> iova_to_phys(iova io) const { return table_.iova_to_phys(io); }
 
+    // PGTABLE §8, for a dirty-tracking domain.
+    constexpr result<void> read_and_clear_dirty(iova io, std::uint64_t size, dirty_bitmap& bits,
+                                                iotlb_gather& g, bool clear = true)
+        requires(Tables == domain_tables::dirty_tracking)
+    {
+        return table_.read_and_clear_dirty(io, size, bits, g, clear);
+    }
+
     // The sizes both the IOMMU reports and the format can hold.
     constexpr pgsize_bitmap pgsizes() const noexcept {
         return I::pgsizes & table_type::format_pgsizes();
     }
     // The IOMMU's aperture, clipped to what the table can translate.
     constexpr interval aperture() const noexcept {
-        constexpr unsigned bits = I::table_format::va_bits;
+        constexpr unsigned bits = table_type::format::va_bits;
         const std::uint64_t last = bits >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << bits) - 1;
         return {I::aperture.first, I::aperture.last < last ? I::aperture.last : last};
     }
-    constexpr reserved_region_list reserved_regions() const { return regions_; }
+    constexpr const reserved_region_list& reserved_regions() const noexcept { return regions_; }
     // SEMANTICS A14: what the driver's enforce_cache_coherency op would answer.
     constexpr bool enforce_cache_coherency() const noexcept { return caps.enforce_cache_coherency; }
 
@@ -70,5 +102,9 @@ private:
     table_type table_;
     reserved_region_list regions_;
 };
+
+// A domain whose tables record DMA writes, for migration (iommufd's dirty-tracking HWPT).
+template <IommuWithDirtyTables I, PageAllocator A, WalkHooks H = coherent_walk>
+using dirty_tracking_domain = domain<I, A, H, domain_tables::dirty_tracking>;
 
 } // namespace passthru::pgtable

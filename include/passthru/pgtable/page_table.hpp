@@ -32,6 +32,17 @@
 
 namespace passthru::pgtable {
 
+// The leaf that translates an IOVA, as the hardware would find it (Linux's pgtable_walk).
+struct leaf_info {
+    iova first;          // the entry's first IOVA
+    phys_addr pa;        // the output address of that first byte
+    unsigned size_lg2;   // the entry's size
+    unsigned level;      // the level of the table holding it
+    pte_t pte;           // the descriptor (one of the entry's identical slots)
+    prot attrs;          // PageTableFormat::leaf_prot of the descriptor
+    constexpr bool operator==(const leaf_info&) const = default;
+};
+
 template <PageTableFormat F, PageAllocator A, WalkHooks H = coherent_walk>
 class page_table {
 public:
@@ -145,6 +156,14 @@ public:
     }
 
     constexpr std::optional<phys_addr> iova_to_phys(iova io) const {
+        const auto leaf = leaf_at(io);
+        if (!leaf) return std::nullopt;
+        return leaf->pa + (io - leaf->first);
+    }
+
+    // The leaf entry that translates `io`, if any: its extent, level, descriptor and
+    // attributes (what a VMM needs to find physically contiguous runs, or to audit).
+    constexpr std::optional<leaf_info> leaf_at(iova io) const {
         if (!below(io.value, F::va_bits)) return std::nullopt;
         const pte_t* t = root_.ptr;
         for (unsigned lvl = top;; --lvl) {
@@ -152,8 +171,10 @@ public:
             switch (F::classify(e, lvl)) {
             case pte_kind::empty: return std::nullopt;
             case pte_kind::leaf: {
-                const std::uint64_t mask = (std::uint64_t{1} << F::leaf_size_lg2(e, lvl)) - 1;
-                return F::leaf_pa(e, lvl) + (io.value & mask);
+                const unsigned lg2 = F::leaf_size_lg2(e, lvl);
+                const std::uint64_t mask = (std::uint64_t{1} << lg2) - 1;
+                return leaf_info{iova{io.value & ~mask}, F::leaf_pa(e, lvl), lg2, lvl, e,
+                                 F::leaf_prot(e, lvl)};
             }
             case pte_kind::table: t = alloc_->table_at(F::table_pa(e)); break;
             }

@@ -66,6 +66,7 @@ struct vtd_ss {
     static constexpr pte_t oa_mask = 0x000F'FFFF'FFFF'F000; // [51:12]
 
     static constexpr std::string_view name = "Intel VT-d second-stage";
+    static constexpr vtd_ss_config config = C;
     static constexpr unsigned top_level = C.levels - 1;
     static constexpr unsigned agaw = C.levels - 2;         // width = 30 + 9·agaw (§3.1)
     static constexpr unsigned va_bits = 12 + 9 * C.levels; // 39 / 48 / 57

@@ -192,7 +192,7 @@ void check_format() {
         CHECK(F::item_lg2(l) < F::item_lg2(l) + F::table_lg2(l));
     }
     CHECK(F::leaf_sizes(0) == bit(pg_shift));
-    CHECK(F::pgsizes.bits == all);
+    CHECK(F::pgsizes().bits == all);
 
     // Empty and invalid slots.
     for (unsigned l = 0; l <= top; ++l) {
@@ -279,19 +279,19 @@ TEST_CASE("PGTABLE §7.4: format tests for 52-bit, quirk, odd-IAS and OAS < IAS 
 // ---------------------------------------------------------------------------------------
 TEST_CASE("PGTABLE §1.2: leaf sizes per granule, 64K has a 4T L1 block only when OAS > 48") {
     using cfg = arm_lpae_config;
-    CHECK(arm_lpae<cfg{}>::pgsizes.bits == (4 * passthru::KiB | 2 * passthru::MiB |
+    CHECK(arm_lpae<cfg{}>::pgsizes().bits == (4 * passthru::KiB | 2 * passthru::MiB |
                                             passthru::GiB));
-    CHECK(arm_lpae<cfg{.ias = 32, .oas = 32}>::pgsizes.bits ==
+    CHECK(arm_lpae<cfg{.ias = 32, .oas = 32}>::pgsizes().bits ==
           (4 * passthru::KiB | 2 * passthru::MiB | passthru::GiB));
-    CHECK(arm_lpae<cfg{.granule = 16384}>::pgsizes.bits == (16 * passthru::KiB |
+    CHECK(arm_lpae<cfg{.granule = 16384}>::pgsizes().bits == (16 * passthru::KiB |
                                                            32 * passthru::MiB));
-    CHECK(arm_lpae<cfg{.granule = 65536}>::pgsizes.bits == (64 * passthru::KiB |
+    CHECK(arm_lpae<cfg{.granule = 65536}>::pgsizes().bits == (64 * passthru::KiB |
                                                            512 * passthru::MiB));
-    CHECK(arm_lpae<cfg{.granule = 65536, .oas = 52}>::pgsizes.bits ==
+    CHECK(arm_lpae<cfg{.granule = 65536, .oas = 52}>::pgsizes().bits ==
           (64 * passthru::KiB | 512 * passthru::MiB | 4 * passthru::TiB));
     CHECK(arm_lpae<cfg{.granule = 65536, .oas = 52}>::leaf_sizes(2) == 4 * passthru::TiB);
     // IAS 42 leaves no L1: no 4T leaf even with OAS 52 (Linux's bitmap would list it).
-    CHECK(arm_lpae<cfg{.granule = 65536, .ias = 42, .oas = 52}>::pgsizes.bits ==
+    CHECK(arm_lpae<cfg{.granule = 65536, .ias = 42, .oas = 52}>::pgsizes().bits ==
           (64 * passthru::KiB | 512 * passthru::MiB));
     // Never a leaf at ARM L0, nor a 64G block with 16K.
     CHECK(arm_lpae<cfg{}>::leaf_sizes(3) == 0);

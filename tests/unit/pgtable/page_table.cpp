@@ -315,3 +315,44 @@ constexpr bool constexpr_map_works() {
 }
 static_assert(constexpr_map_works());
 } // namespace
+
+TEST_CASE("page_table: leaf_at reports the entry that translates an IOVA") {
+    table_fixture<mock> fx;
+    auto t = make_table(fx);
+    REQUIRE(t.map(iova{0x20'0000}, phys_addr{0x80'0000}, 2 * MiB + 32 * KiB, rw,
+                  pgsize_bitmap{4 * KiB | 32 * KiB | 2 * MiB}));
+    const auto big = t.leaf_at(iova{0x3F'FFFF});
+    REQUIRE(big);
+    CHECK(big->first == iova{0x20'0000});
+    CHECK(big->pa == phys_addr{0x80'0000});
+    CHECK(big->size_lg2 == 21);
+    CHECK(big->level == 1);
+    CHECK(big->attrs == rw);
+    const auto contiguous = t.leaf_at(iova{0x40'7123});
+    REQUIRE(contiguous);
+    CHECK(contiguous->first == iova{0x40'0000});
+    CHECK(contiguous->size_lg2 == 15); // one 32K entry of 8 slots
+    CHECK(contiguous->level == 0);
+    CHECK(mock::classify(contiguous->pte, 0) == pte_kind::leaf);
+    CHECK_FALSE(t.leaf_at(iova{0x40'8000}));
+    CHECK_FALSE(t.leaf_at(iova{std::uint64_t{1} << 48}));
+}
+
+TEST_CASE("PGTABLE §1.8: unlike io-pgtable-arm, a block-sized unmap over a sparse table stops at the hole") {
+    // io-pgtable-arm frees a whole sub-table when asked to unmap its block-sized span and
+    // reports the block size; the walker keeps SEMANTICS G1.5's rule instead: whole
+    // entries, from the start, until the first hole. Mapping a block over a live table
+    // is EEXIST, where io-pgtable-arm would replace the sub-table.
+    table_fixture<mock> fx;
+    auto t = make_table(fx);
+    const pgsize_bitmap b{4 * KiB | 2 * MiB};
+    REQUIRE(t.map(iova{0}, phys_addr{0}, 4 * KiB, rw, b));
+    REQUIRE(t.map(iova{0x2000}, phys_addr{0x2000}, 4 * KiB, rw, b));
+    auto block = t.map(iova{0}, phys_addr{0}, 2 * MiB, rw, b);
+    REQUIRE_FALSE(block);
+    CHECK(block.error().code == errc::eexist);
+    const std::size_t live = fx.arena.live_units();
+    CHECK(t.unmap(iova{0}, 2 * MiB) == 4 * KiB);
+    CHECK(t.iova_to_phys(iova{0x2000}) == phys_addr{0x2000});
+    CHECK(fx.arena.live_units() == live);
+}

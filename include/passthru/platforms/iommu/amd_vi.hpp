@@ -44,6 +44,9 @@ struct amd_vi {
     // The v1 host table with all six levels, so the whole 64-bit aperture translates.
     // (Linux starts at three levels and adds more as mappings need them, PGTABLE §4.)
     using table_format = pgtable::amd_v1<pgtable::amd_v1_config{.mode = 6}>;
+    // Host dirty tracking (HDSup): the unit sets D (bit 6) once the DTE's HAD asks (§4.3).
+    using dirty_table_format =
+        pgtable::amd_v1<pgtable::amd_v1_config{.mode = 6, .dirty_tracking = true}>;
 };
 
 // Firmware reserved regions from the ACPI IVRS table (SEMANTICS §I,

@@ -24,10 +24,11 @@ constexpr pgsize_bitmap lpae_pgsizes(std::uint64_t granule) noexcept {
 
 // The stage-1 LPAE tables an SMMU domain of this granule uses; a walker that is not
 // cache coherent (no COHACC) makes the driver clean PTE writes (PGTABLE §1.4, §1.7).
-template <std::uint64_t Granule, unsigned Ias, unsigned Oas, bool Coherent>
+// `Dirty` sets the HD quirk (DBM on writable leaves), for domains that track DMA writes.
+template <std::uint64_t Granule, unsigned Ias, unsigned Oas, bool Coherent, bool Dirty = false>
 using smmu_stage1_tables = pgtable::arm_lpae<pgtable::arm_lpae_config{
     .stage = pgtable::arm_stage::s1, .granule = static_cast<std::uint32_t>(Granule),
-    .ias = Ias, .oas = Oas, .coherent_walk = Coherent}>;
+    .ias = Ias, .oas = Oas, .coherent_walk = Coherent, .quirks = {.hd = Dirty}}>;
 
 // SMMUv3, stage-1 domain. Granule is the CPU page size in practice; ias 48 bits (52 with
 // VAX is capped by VA_BITS). `Coherent` is the IDR0.COHACC feature; `Canwbs` is the
@@ -52,6 +53,8 @@ struct arm_smmuv3 {
     static constexpr std::uint64_t granule = Granule;
     static constexpr unsigned ias = Ias;
     using table_format = smmu_stage1_tables<Granule, Ias, Oas, Coherent>;
+    // HTTU: the SMMU records writes through DBM (PGTABLE §8).
+    using dirty_table_format = smmu_stage1_tables<Granule, Ias, Oas, Coherent, true>;
 };
 
 // SMMUv2 / MMU-500 with the AArch64 LPAE context format.

@@ -40,10 +40,15 @@ struct intel_vtd {
     // force snooping: type1 always asks for enforced coherency (SEMANTICS A14).
     static_assert(Gaw == 39 || Gaw == 48 || Gaw == 57,
                   "intel_vtd: Gaw must be 39, 48 or 57 (3, 4 or 5 table levels)");
-    using table_format = pgtable::vtd_ss<pgtable::vtd_ss_config{
+    static constexpr pgtable::vtd_ss_config table_config{
         .levels = (Gaw - 30) / 9 + 2,
         .superpage_levels = (Pgsizes & GiB) ? 2u : (Pgsizes & 2 * MiB) ? 1u : 0u,
-        .force_snoop = SnoopControl}>;
+        .force_snoop = SnoopControl};
+    using table_format = pgtable::vtd_ss<table_config>;
+    // SSADS: the unit sets D (bit 9) on written leaves once the PASID entry asks (§8).
+    using dirty_table_format = pgtable::vtd_ss<pgtable::vtd_ss_config{
+        .levels = table_config.levels, .superpage_levels = table_config.superpage_levels,
+        .force_snoop = SnoopControl, .dirty_tracking = true}>;
 };
 
 // Firmware reserved regions of a VT-d instance (SEMANTICS §I, intel_iommu_get_resv_regions),
