@@ -138,8 +138,9 @@ bool setup_report(std::ostream& out, const scenario& s, pg::arena_allocator& are
     const std::uint64_t page = sizes.min_pgsize();
     const bool refuse = F::partial_leaf_unmap == pt::partial_unmap::refuse;
     for (const mapping& m : s.maps) {
+        const auto leaf = t.leaf_at(m.io);
         const std::string mapped_by =
-            report::byte_size(std::uint64_t{1} << pgtable_setup::leaf_lg2_at(t, arena, m.io));
+            leaf ? report::byte_size(std::uint64_t{1} << leaf->size_lg2) : std::string("no");
         const std::uint64_t first = t.unmap(m.io, page, g);
         std::string why;
         if (first == 0 && refuse) why = " (refused: part of a " + mapped_by + " leaf)";

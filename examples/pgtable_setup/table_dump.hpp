@@ -59,21 +59,6 @@ void geometry(std::ostream& out, passthru::pgsize_bitmap domain_sizes) {
     line(out, "page sizes", sizes);
 }
 
-// log2 of the size of the leaf entry that maps `io`, 0 when nothing does (what
-// iova_to_phys finds, plus the size it does not report).
-template <class F, class A, class H>
-unsigned leaf_lg2_at(const passthru::pgtable::page_table<F, A, H>& table, const A& alloc,
-                     passthru::iova io) {
-    const passthru::pte_t* t = alloc.table_at(table.root());
-    for (unsigned level = F::top_level;; --level) {
-        const std::size_t i = (io.value >> F::item_lg2(level)) & (slots_at<F>(level) - 1);
-        const passthru::pte_kind kind = F::classify(t[i], level);
-        if (kind == passthru::pte_kind::leaf) return F::leaf_size_lg2(t[i], level);
-        if (kind == passthru::pte_kind::empty || level == 0) return 0;
-        t = alloc.table_at(F::table_pa(t[i]));
-    }
-}
-
 struct dump_row {
     std::string where; // indented "L2[1]"
     std::uint64_t pte = 0;
