@@ -32,11 +32,8 @@ struct irq_facts {
 
 template <passthru::Iommu I>
 iommu_facts facts_of(std::string_view semantics, std::string_view label = I::name) {
-    passthru::reserved_region_list reserved;
-    for (const passthru::reserved_region& r : I::reserved_regions)
-        passthru::insert_resv_region(reserved, r);
-    return {label, passthru::to_string(I::arch), I::pgsizes, I::aperture, reserved, I::caps,
-            semantics};
+    return {label, passthru::to_string(I::arch), I::pgsizes, I::aperture,
+            passthru::merge_resv_regions(I::reserved_regions), I::caps, semantics};
 }
 
 template <passthru::InterruptController C>

@@ -74,11 +74,7 @@ public:
 
     pgsize_bitmap pgsizes() const { return I::pgsizes; }
     interval aperture() const { return I::aperture; }
-    reserved_region_list reserved_regions() const {
-        reserved_region_list list;
-        for (const reserved_region& r : I::reserved_regions) insert_resv_region(list, r);
-        return list;
-    }
+    reserved_region_list reserved_regions() const { return merge_resv_regions(I::reserved_regions); }
     bool enforce_cache_coherency() const { return I::caps.enforce_cache_coherency; }
 
     const std::map<std::uint64_t, leaf>& leaves() const { return leaves_; }

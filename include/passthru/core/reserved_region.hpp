@@ -84,6 +84,18 @@ constexpr void insert_resv_region(reserved_region_list& list, reserved_region r)
     list = std::move(out);
 }
 
+// Every region of `lists`, in order, inserted into one list: the union
+// iommu_get_group_resv_regions builds from its devices' regions (SEMANTICS G.3).
+template <class... Lists>
+constexpr reserved_region_list merge_resv_regions(const Lists&... lists) {
+    reserved_region_list out;
+    [[maybe_unused]] auto insert_all = [&out](const auto& list) {
+        for (const reserved_region& r : list) insert_resv_region(out, r);
+    };
+    (insert_all(lists), ...);
+    return out;
+}
+
 // The IOVA intervals a region list removes from the usable space (relaxable ones skipped).
 constexpr std::vector<interval> excluded_iova(const reserved_region_list& list) {
     std::vector<interval> out;

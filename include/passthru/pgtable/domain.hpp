@@ -56,10 +56,7 @@ public:
                                            H hooks = {}) {
         auto table = table_type::create(alloc, std::move(hooks));
         if (!table) return tl::unexpected(table.error());
-        reserved_region_list regions;
-        for (const reserved_region& r : I::reserved_regions) insert_resv_region(regions, r);
-        for (const reserved_region& r : firmware) insert_resv_region(regions, r);
-        return domain(std::move(*table), std::move(regions));
+        return domain(std::move(*table), merge_resv_regions(I::reserved_regions, firmware));
     }
 
     // SEMANTICS G1: split by the domain's page sizes, all or nothing.

@@ -81,8 +81,7 @@ result<attach_plan> plan_attach(const attach_facts& f = {}) {
     if (!P::cache_coherent) return fail(errc::einval, detail::txt_incoherent); // A.3
 
     attach_plan plan;
-    plan.reserved = P::reserved_regions();
-    for (const reserved_region& r : f.firmware_regions) insert_resv_region(plan.reserved, r);
+    plan.reserved = merge_resv_regions(I::reserved_regions, f.firmware_regions);
     const interval aperture = f.aperture.value_or(I::aperture);
     plan.usable = subtract(interval_list{aperture}, excluded_iova(plan.reserved));
     if (plan.usable.empty()) return fail(errc::einval, detail::txt_no_usable); // A11

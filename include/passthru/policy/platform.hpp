@@ -89,9 +89,7 @@ inline constexpr std::string_view txt_no_cap2 = " MSI domains do not remap";
 // (SEMANTICS G.2, G.3).
 template <Iommu I>
 constexpr reserved_region_list merged_reserved_regions() {
-    reserved_region_list list;
-    for (const reserved_region& r : I::reserved_regions) insert_resv_region(list, r);
-    return list;
+    return merge_resv_regions(I::reserved_regions);
 }
 
 // The x86 MSI window bypasses translation, so the IOMMU must keep it out of every

@@ -169,3 +169,14 @@ TEST_CASE("SEMANTICS G.2: brute force, the merged list is the per-type union in 
     }
     CHECK(failures == 0);
 }
+
+TEST_CASE("SEMANTICS G.3: merge_resv_regions is the union of several lists, inserted in order") {
+    const std::array iommu{reserved_region{{0xFEE0'0000, 0xFEEF'FFFF}, resv_type::msi, prot::none}};
+    const std::vector<reserved_region> firmware{
+        {{0x1000, 0x1FFF}, resv_type::direct, prot::read},
+        {{0x2000, 0x2FFF}, resv_type::direct, prot::write}};
+    const auto l = passthru::merge_resv_regions(iommu, firmware);
+    CHECK(l == reserved_region_list{{{0x1000, 0x2FFF}, resv_type::direct, prot::read},
+                                    {{0xFEE0'0000, 0xFEEF'FFFF}, resv_type::msi, prot::none}});
+    CHECK(passthru::merge_resv_regions().empty());
+}
