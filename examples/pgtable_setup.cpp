@@ -201,7 +201,7 @@ bool with_format(std::ostream& out, const options& o, const scenario& s) {
     begin(out, o, s.title);
     carveout mem(s.carveout, s.units);
     auto t = table::create(mem.arena);
-    const bool ok = t && setup_report(out, s, mem.arena, *t, table::format_pgsizes());
+    const bool ok = t && setup_report(out, s, mem.arena, *t, pg::format_pgsizes<F>());
     if (!t) line(out, "create", "FAILED: " + std::string(pt::errno_name(t.error().code)));
     end(out, o);
     return ok;

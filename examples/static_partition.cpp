@@ -120,7 +120,7 @@ bool print_device() {
 int main() {
     using P = platform_of<nic>;
     std::cout << "board: " << board_iommu::name << " + " << board_irqchip::name << " ("
-              << P::rule::name << " rules)\n"
+              << P::rule::facts.name << " rules)\n"
               << "VM guest0: 3 passthrough devices, all assignable (checked at compile time)\n";
     bool ok = print_device<nic>();
     ok = print_device<nvme>() && ok;

@@ -2,7 +2,6 @@
 // A fictional vendor's IOMMU and MSI controller, added without touching passthru.
 #include <array>
 #include <cstdint>
-#include <optional>
 #include <string_view>
 
 #include <passthru/policy/platform.hpp>
@@ -34,11 +33,11 @@ struct iommu {
 struct msi_controller {
     static constexpr std::string_view name = "ACME doorbell";
     static constexpr pt::isa arch = pt::isa::arm;
-    static constexpr pt::msi_isolation isolation = pt::msi_isolation::device_id_translated;
-    static constexpr bool msi_through_iommu = true; // doorbell writes are translated
-    static constexpr std::optional<pt::interval> msi_window{};
-    static constexpr bool generic_msi_domains = true;
-    static constexpr bool msi_remap_flag_pre_6_3 = true;
+    static constexpr pt::irq_caps caps{
+        .isolation = pt::msi_isolation::device_id_translated,
+        .msi_through_iommu = true, // doorbell writes are translated
+        .msi_remap_flag_pre_6_3 = true,
+    };
 };
 
 static_assert(pt::Iommu<iommu> && pt::InterruptController<msi_controller>);

@@ -52,8 +52,7 @@ void geometry(std::ostream& out, passthru::pgsize_bitmap domain_sizes) {
         row += report::pgsizes(passthru::pgsize_bitmap{F::leaf_sizes(l)});
         line(out, "", row);
     }
-    const passthru::pgsize_bitmap all = passthru::pgtable::page_table<
-        F, passthru::pgtable::arena_allocator>::format_pgsizes();
+    const passthru::pgsize_bitmap all = passthru::pgtable::format_pgsizes<F>();
     std::string sizes = "format " + report::pgsizes(all);
     if (domain_sizes != all) sizes += "; domain " + report::pgsizes(domain_sizes);
     line(out, "page sizes", sizes);

@@ -40,11 +40,11 @@ template <passthru::InterruptController C>
 irq_facts facts_of(std::string_view semantics) {
     return {C::name,
             passthru::to_string(C::arch),
-            C::isolation,
-            C::msi_through_iommu,
-            C::msi_window,
-            C::generic_msi_domains,
-            C::msi_remap_flag_pre_6_3,
+            C::caps.isolation,
+            C::caps.msi_through_iommu,
+            C::caps.msi_window,
+            C::caps.generic_msi_domains,
+            C::caps.msi_remap_flag_pre_6_3,
             semantics};
 }
 

@@ -66,9 +66,9 @@ inline std::string verdict_table(const std::vector<platform_row>& rows) {
     namespace rules = passthru::rules;
     std::string out = md::table_head({
         "#", "IOMMU", "Interrupt controller",
-        std::string(rules::linux_v6_3::name), std::string(rules::linux_v4_11::name),
-        std::string(rules::linux_v3_15::name), "2014 RFC, PCI device", "2014 RFC, platform device",
-        std::string(rules::exclusive_bank_aware::name), "Attach (v6.3+)"});
+        std::string(rules::linux_v6_3::facts.name), std::string(rules::linux_v4_11::facts.name),
+        std::string(rules::linux_v3_15::facts.name), "2014 RFC, PCI device", "2014 RFC, platform device",
+        std::string(rules::exclusive_bank_aware::facts.name), "Attach (v6.3+)"});
     for (std::size_t i = 0; i < rows.size(); ++i) {
         const platform_row& r = rows[i];
         out += md::table_row({std::to_string(i + 1), std::string(r.iommu), std::string(r.irq),
@@ -95,11 +95,11 @@ inline std::string reason_table(const std::vector<platform_row>& rows) {
                                   std::string(passthru::to_string(res.verdict)),
                                   std::string(res.reason)});
         };
-        line(rules::linux_v6_3::name, r.v6_3);
-        if (r.v4_11.verdict != r.v6_3.verdict) line(rules::linux_v4_11::name, r.v4_11);
-        if (r.v3_15.verdict != r.v6_3.verdict) line(rules::linux_v3_15::name, r.v3_15);
+        line(rules::linux_v6_3::facts.name, r.v6_3);
+        if (r.v4_11.verdict != r.v6_3.verdict) line(rules::linux_v4_11::facts.name, r.v4_11);
+        if (r.v3_15.verdict != r.v6_3.verdict) line(rules::linux_v3_15::facts.name, r.v3_15);
         if (r.exclusive_bank_aware.verdict != r.v6_3.verdict)
-            line(rules::exclusive_bank_aware::name, r.exclusive_bank_aware);
+            line(rules::exclusive_bank_aware::facts.name, r.exclusive_bank_aware);
     }
     return out;
 }

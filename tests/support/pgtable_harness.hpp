@@ -76,6 +76,34 @@ std::map<std::uint64_t, entry_info> list_entries(const Table& t, const pgtable::
     return out;
 }
 
+// The level-0 table that holds `io`, or nullptr when a level above has no table there
+// (what a test needs to play the device and set bits in leaves).
+template <class F, class Table>
+pte_t* leaf_table(const Table& t, const pgtable::arena_allocator& a, std::uint64_t io) {
+    pte_t* table = a.table_at(t.root());
+    for (unsigned level = F::top_level; level > 0; --level) {
+        const std::uint64_t slots = std::uint64_t{1} << F::table_lg2(level);
+        const pte_t e = table[(io >> F::item_lg2(level)) & (slots - 1)];
+        if (F::classify(e, level) != pte_kind::table) return nullptr;
+        table = a.table_at(F::table_pa(e));
+    }
+    return table;
+}
+
+// The slot that translates `io` at the level where the walk ends (a leaf, or an empty
+// slot), or nullptr when `io` is beyond the input width.
+template <class F, class Table>
+pte_t* slot_of(const Table& t, const pgtable::arena_allocator& a, std::uint64_t io) {
+    if (F::va_bits < 64 && (io >> F::va_bits) != 0) return nullptr;
+    pte_t* table = a.table_at(t.root());
+    for (unsigned level = F::top_level;; --level) {
+        const std::uint64_t slots = std::uint64_t{1} << F::table_lg2(level);
+        pte_t* slot = table + ((io >> F::item_lg2(level)) & (slots - 1));
+        if (level == 0 || F::classify(*slot, level) != pte_kind::table) return slot;
+        table = a.table_at(F::table_pa(*slot));
+    }
+}
+
 // The contents of every table reachable from the root, keyed by physical address: two
 // equal snapshots mean two identical page tables, whatever freed memory holds.
 template <class F, class Table>

@@ -38,7 +38,7 @@ constexpr bool fits_bits(std::uint64_t last, unsigned bits) {
 template <class F>
 std::vector<std::string> selftest_sequence(std::size_t units = 96) {
     using table_t = pgtable::page_table<F, pgtable::arena_allocator>;
-    const pgsize_bitmap sizes = table_t::format_pgsizes();
+    const pgsize_bitmap sizes = passthru::pgtable::format_pgsizes<F>();
     std::vector<std::string> failures;
     auto expect = [&](bool ok, const char* what, std::uint64_t size = 0) {
         if (!ok) failures.push_back(std::string(what) + " (page size " + std::to_string(size) + ")");
@@ -130,7 +130,7 @@ void random_vs_reference(std::uint64_t window_base, std::uint64_t window_size, i
                          std::size_t units, std::uint64_t pa_base = GiB,
                          std::uint32_t seed = 2026) {
     using table_t = pgtable::page_table<F, pgtable::arena_allocator>;
-    const pgsize_bitmap sizes = table_t::format_pgsizes();
+    const pgsize_bitmap sizes = passthru::pgtable::format_pgsizes<F>();
     table_fixture<F> fx(units);
     std::mt19937_64 rng(seed);
     reference_table ref;

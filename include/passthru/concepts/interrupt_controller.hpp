@@ -34,26 +34,33 @@ constexpr std::string_view to_string(msi_isolation m) noexcept {
     return "?";
 }
 
-// An `InterruptController` type declares:
-//   name                     display name                                          (static)
-//   arch                     isa it belongs to                                     (static)
-//   isolation                msi_isolation kind                                    (static)
-//   msi_through_iommu        MSI writes are translated by the IOMMU, so each
-//                            doorbell page must be IOMMU-mapped for MSIs to arrive (static)
-//   msi_window               optional hardware window that bypasses translation
-//                            (x86 0xFEE00000-0xFEEFFFFF); the IOMMU must reserve it (static)
-//   generic_msi_domains      it creates generic MSI irq domains: what the pre-v6.3
-//                            global irq_domain_check_msi_remap() looked at (SEMANTICS H.3) (static)
-//   msi_remap_flag_pre_6_3   those domains carried IRQ_DOMAIN_FLAG_MSI_REMAP (v4.11-v6.2) (static)
+// What an interrupt controller is, for MSI isolation (SEMANTICS §H). An aggregate with
+// defaults, like iommu_caps: a component states what differs from the defaults, and a fact
+// added later does not break it.
+struct irq_caps {
+    msi_isolation isolation = msi_isolation::none;
+    // MSI writes are translated by the IOMMU, so each doorbell page must be IOMMU-mapped
+    // for MSIs to arrive.
+    bool msi_through_iommu = false;
+    // A hardware window that bypasses translation (x86 0xFEE00000-0xFEEFFFFF); the IOMMU
+    // must reserve it.
+    std::optional<interval> msi_window{};
+    // It creates generic MSI irq domains: what the pre-v6.3 global
+    // irq_domain_check_msi_remap() looked at (SEMANTICS H.3).
+    bool generic_msi_domains = true;
+    // Those domains carried IRQ_DOMAIN_FLAG_MSI_REMAP (v4.11-v6.2).
+    bool msi_remap_flag_pre_6_3 = false;
+};
+
+// An `InterruptController` type declares, all static:
+//   name    display name
+//   arch    isa it belongs to
+//   caps    irq_caps
 template <class T>
 concept InterruptController = requires {
     { T::name } -> std::convertible_to<std::string_view>;
     { T::arch } -> std::convertible_to<isa>;
-    { T::isolation } -> std::convertible_to<msi_isolation>;
-    { T::msi_through_iommu } -> std::convertible_to<bool>;
-    { T::msi_window } -> std::convertible_to<std::optional<interval>>;
-    { T::generic_msi_domains } -> std::convertible_to<bool>;
-    { T::msi_remap_flag_pre_6_3 } -> std::convertible_to<bool>;
+    { T::caps } -> std::convertible_to<irq_caps>;
 };
 
 } // namespace passthru

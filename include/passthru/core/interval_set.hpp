@@ -20,11 +20,11 @@ namespace passthru {
 using interval_list = std::vector<interval>;
 
 template <class R>
-concept interval_range = ranges::input_range<R> &&
+concept IntervalRange = ranges::input_range<R> &&
     std::convertible_to<ranges::range_reference_t<R>, interval>;
 
 // Sort and merge overlapping or adjacent intervals into canonical form.
-template <interval_range R>
+template <IntervalRange R>
 constexpr interval_list normalize(R&& in) {
     interval_list v;
     for (interval i : in) v.push_back(i);
@@ -47,7 +47,7 @@ constexpr interval_list normalize(R&& in) {
 // `set` minus every interval of `regions`. `set` may be any range of intervals; the
 // result is canonical. Splitting [a,b] around [s,e] yields [a,s-1] and [e+1,b]; both
 // are computed only when they are non-empty, so nothing wraps at 0 or 2^64-1.
-template <interval_range S, interval_range R>
+template <IntervalRange S, IntervalRange R>
 constexpr interval_list subtract(S&& set, R&& regions) {
     interval_list cur = normalize(set);
     for (interval r : regions) {
@@ -67,7 +67,7 @@ constexpr interval_list subtract(S&& set, R&& regions) {
 }
 
 // `set` restricted to `window`.
-template <interval_range S>
+template <IntervalRange S>
 constexpr interval_list clip(S&& set, const interval& window) {
     interval_list out;
     for (const interval& n : normalize(set))
@@ -76,7 +76,7 @@ constexpr interval_list clip(S&& set, const interval& window) {
 }
 
 // Intersection of two sets.
-template <interval_range A, interval_range B>
+template <IntervalRange A, IntervalRange B>
 constexpr interval_list intersect(A&& a, B&& b) {
     interval_list out;
     const interval_list nb = normalize(b);
@@ -88,7 +88,7 @@ constexpr interval_list intersect(A&& a, B&& b) {
 
 // Pipeable forms: `set | subtract(regions)`, `set | clip_to(window)`,
 // `set | intersect_with(other)`. The argument is captured by value.
-template <interval_range R>
+template <IntervalRange R>
 constexpr auto subtract(R&& regions) {
     return ranges::make_pipeable(
         [r = interval_list(ranges::begin(regions), ranges::end(regions))](auto&& set) {
@@ -100,7 +100,7 @@ constexpr auto clip_to(interval window) {
     return ranges::make_pipeable([window](auto&& set) { return clip(set, window); });
 }
 
-template <interval_range R>
+template <IntervalRange R>
 constexpr auto intersect_with(R&& other) {
     return ranges::make_pipeable(
         [o = interval_list(ranges::begin(other), ranges::end(other))](auto&& set) {

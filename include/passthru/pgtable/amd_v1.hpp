@@ -14,8 +14,8 @@
 // it covers, from a slot index aligned to that count (§4.1). 512 GiB is never used
 // (hardware bug, §4.1), and like Linux nothing above 2^51 (GENMASK(51, 12), §4.1).
 // make_leaf drops prot::noexec, prot::mmio and prot::priv (no such bits, §4.1) and ignores
-// prot::cache: FC is the domain's force_coherent, set on every leaf as Linux does;
-// leaf_prot reports a set FC as prot::cache, so the round trip is exact.
+// prot::cache: FC is the domain's force_coherent, set on every leaf as Linux does
+// (detail/rw_leaf_bits.hpp, shared with VT-d).
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -25,6 +25,7 @@
 #include <passthru/core/address.hpp>
 #include <passthru/core/page_size.hpp>
 #include <passthru/core/prot.hpp>
+#include <passthru/pgtable/detail/rw_leaf_bits.hpp>
 
 namespace passthru::pgtable {
 
@@ -61,12 +62,13 @@ struct amd_v1_regs {
 };
 
 template <amd_v1_config C = amd_v1_config{}>
-struct amd_v1 {
+struct amd_v1 : detail::rw_leaf_bits<pte_t{1} << 61, pte_t{1} << 62, pte_t{1} << 60, pte_t{1} << 6,
+                                     C.force_coherent, C.dirty_tracking> {
     static_assert(C.mode >= 1 && C.mode <= 6,
                   "amd_v1: mode (the number of levels) must be 1 to 6; mode 0 is no "
                   "translation and has no page table");
 
-    // Entry bits (§4.1).
+    // Entry bits (§4.1): IR 61, IW 62, FC 60 and D 6 are rw_leaf_bits'.
     static constexpr pte_t pr_bit = pte_t{1} << 0;
     static constexpr pte_t d_bit = pte_t{1} << 6; // hardware-set when HAD is on (§4.3)
     static constexpr pte_t fc_bit = pte_t{1} << 60;
@@ -80,15 +82,15 @@ struct amd_v1 {
     static constexpr unsigned broken_leaf_lg2 = 39;         // 512 GiB: hardware bug
 
     static constexpr std::string_view name = "AMD-Vi v1";
+    // Read through `config`, an ordinary object (clang 14, llvm/llvm-project#146272).
     static constexpr amd_v1_config config = C;
-    static constexpr unsigned top_level = C.mode - 1;
-    static constexpr unsigned va_bits = std::min(12 + 9 * C.mode, 64u); // no sign extension
+    static constexpr unsigned top_level = config.mode - 1;
+    static constexpr unsigned va_bits = std::min(12 + 9 * config.mode, 64u); // no sign extension
     static constexpr unsigned oa_bits = 52;
     // The OA field of an NL=7 leaf is PA + (S/2 - 4K): linear in PA while it stays in
     // [51:12], as the NL=0 encoding trivially is.
     static constexpr unsigned leaf_linear_lg2 = 52;
     static constexpr partial_unmap partial_leaf_unmap = partial_unmap::whole_leaf; // §4.4
-    static constexpr bool dirty_tracking = C.dirty_tracking;
 
     static constexpr unsigned item_lg2(unsigned level) noexcept { return 12 + 9 * level; }
     // 512 slots, but the level-5 root decodes only IOVA[63:57] (§4).
@@ -103,12 +105,6 @@ struct amd_v1 {
         const unsigned hi = std::min(lo + table_lg2(level) - 1, max_leaf_lg2);
         return (low_mask(hi) & ~low_mask(lo - 1)) & ~(std::uint64_t{1} << broken_leaf_lg2);
     }
-    // Every page size the format can map (the domain's pgsize_bitmap).
-    static constexpr pgsize_bitmap pgsizes() noexcept {
-        std::uint64_t bits = 0;
-        for (unsigned level = 0; level <= top_level; ++level) bits |= leaf_sizes(level);
-        return {bits};
-    }
 
     // PDE: `PA | NL | PR | IR | IW`; NL = `level` (the level of the table holding the slot
     // = the 1-based level of the child, §4.1). IR/IW are ANDed down the walk, so tables
@@ -122,10 +118,7 @@ struct amd_v1 {
     // into all 2^(size_lg2 - item_lg2(level)) slots of the entry.
     static constexpr pte_t make_leaf(phys_addr pa, unsigned level, unsigned size_lg2,
                                      prot p) noexcept {
-        pte_t e = pr_bit;
-        if (has(p, prot::read)) e |= ir_bit;
-        if (has(p, prot::write)) e |= iw_bit;
-        if (C.force_coherent) e |= fc_bit;
+        const pte_t e = pr_bit | amd_v1::attr_bits(p);
         if (size_lg2 == item_lg2(level)) return e | (pa.value & oa_mask);
         const std::uint64_t size = std::uint64_t{1} << size_lg2;
         return e | (pte_t{nl_sized} << nl_shift) |
@@ -152,29 +145,11 @@ struct amd_v1 {
     static constexpr phys_addr leaf_pa(pte_t pte, unsigned level) noexcept {
         return phys_addr{pte & oa_mask & ~low_mask(leaf_size_lg2(pte, level) - 1)};
     }
-    static constexpr prot leaf_prot(pte_t pte, unsigned) noexcept {
-        prot p = prot::none;
-        if (pte & ir_bit) p |= prot::read;
-        if (pte & iw_bit) p |= prot::write;
-        if (pte & fc_bit) p |= prot::cache;
-        return p;
-    }
-
     // Dirty tracking (§4.3): D (bit 6) per slot. The hardware may set it in only one slot of
     // an NL=7 entry, so the walker ORs is_dirty over the slots and cleans every slot.
-    static constexpr bool is_dirty(pte_t pte) noexcept
-        requires(C.dirty_tracking)
-    {
-        return (pte & d_bit) != 0;
-    }
-    static constexpr pte_t make_clean(pte_t pte) noexcept
-        requires(C.dirty_tracking)
-    {
-        return pte & ~d_bit;
-    }
 
     static constexpr amd_v1_regs registers(phys_addr root) noexcept {
-        return {root, C.mode, C.dirty_tracking};
+        return {root, config.mode, config.dirty_tracking};
     }
 };
 

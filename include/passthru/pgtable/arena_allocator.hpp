@@ -13,20 +13,32 @@
 #include <vector>
 
 #include <passthru/core/address.hpp>
-#include <passthru/pgtable/allocator.hpp>
+#include <passthru/core/error.hpp>
+#include <passthru/concepts/page_allocator.hpp>
 
 namespace passthru::pgtable {
 
 class arena_allocator {
 public:
-    // `memory`: the buffer, its first word at physical address `base` (which must be
-    // aligned to `unit_slots` words). Allocations come in whole units of `unit_slots`
-    // words (512 = 4 KiB), first fit, aligned to their size; smaller requests (a 4-slot
-    // ARM top table) take one unit.
+    // `memory`: the buffer, its first word at physical address `base`. Allocations come in
+    // whole units of `unit_slots` words (512 = 4 KiB), first fit, aligned to their size;
+    // smaller requests (a 4-slot ARM top table) take one unit. `base` must be aligned to
+    // the unit and the unit a power of two: tables must sit at aligned physical addresses
+    // (PageAllocator). Given anything else the arena holds no memory and `status()` says
+    // why; `create` returns that error instead.
     constexpr arena_allocator(std::span<pte_t> memory, phys_addr base,
                               std::size_t unit_slots = 512)
-        : mem_(memory), base_(base), unit_(unit_slots),
-          state_(memory.size() / unit_slots, unit_state::free) {}
+        : mem_(memory), base_(base), unit_(unit_slots), status_(check(memory, base, unit_slots)),
+          state_(status_ ? memory.size() / unit_slots : 0, unit_state::free) {}
+
+    static result<arena_allocator> create(std::span<pte_t> memory, phys_addr base,
+                                          std::size_t unit_slots = 512) {
+        if (auto ok = check(memory, base, unit_slots); !ok) return tl::unexpected(ok.error());
+        return arena_allocator(memory, base, unit_slots);
+    }
+
+    // Why the arena holds no memory, if it was given a carve-out it cannot manage.
+    constexpr result<void> status() const noexcept { return status_; }
 
     constexpr std::optional<table_page> alloc_table(std::size_t slots) {
         const std::size_t units = units_for(slots);
@@ -59,11 +71,14 @@ public:
             ++misuse_;
             return;
         }
+        // Freed with the size it was allocated with: its tail ends exactly here.
+        bool wrong_size = *u + units < state_.size() && state_[*u + units] == unit_state::tail;
         for (std::size_t i = 1; i < units; ++i)
-            if (state_[*u + i] != unit_state::tail) {
-                ++misuse_; // freed with a different size than allocated
-                return;
-            }
+            if (state_[*u + i] != unit_state::tail) wrong_size = true;
+        if (wrong_size) {
+            ++misuse_;
+            return;
+        }
         std::fill(state_.begin() + static_cast<std::ptrdiff_t>(*u),
                   state_.begin() + static_cast<std::ptrdiff_t>(*u + units), unit_state::free);
         live_ -= units;
@@ -83,6 +98,18 @@ public:
 
 private:
     enum class unit_state : std::uint8_t { free, head, tail };
+
+    static constexpr result<void> check(std::span<pte_t> memory, phys_addr base,
+                                        std::size_t unit_slots) noexcept {
+        if (unit_slots == 0 || (unit_slots & (unit_slots - 1)) != 0)
+            return fail(errc::einval, "the arena's unit is not a power-of-two number of slots");
+        if (base.value % (unit_slots * sizeof(pte_t)) != 0)
+            return fail(errc::einval, "the arena's base is not aligned to its unit: tables "
+                                      "would sit at misaligned physical addresses");
+        if (memory.size() < unit_slots)
+            return fail(errc::einval, "the arena's memory is smaller than one unit");
+        return {};
+    }
 
     constexpr std::size_t units_for(std::size_t slots) const noexcept {
         std::size_t units = 1;
@@ -107,6 +134,7 @@ private:
     std::span<pte_t> mem_;
     phys_addr base_;
     std::size_t unit_;
+    result<void> status_;
     std::vector<unit_state> state_;
     std::size_t hint_ = 0;
     std::size_t live_ = 0;

@@ -170,19 +170,23 @@ struct arm_lpae {
                   "arm_lpae: stage-2 concatenation is mandatory for this granule and OAS but would "
                   "need more than 16 tables; Linux rejects this IAS/OAS pair");
 
+    // Read the configuration through `config`, an ordinary object: clang 14 miscompiles
+    // references to members of a class-type template parameter object
+    // (llvm/llvm-project#146272), and a caller may bind one.
     static constexpr arm_lpae_config config = C;
     static constexpr arm_lpae_geometry geometry = arm_lpae_geometry_of(C);
-    static constexpr bool s1 = C.stage == arm_stage::s1;
-    static constexpr bool pa52 = C.granule == 65536; // PA[51:48] packed in [15:12]
+    static constexpr bool s1 = config.stage == arm_stage::s1;
+    static constexpr bool pa52 = config.granule == 65536; // PA[51:48] packed in [15:12]
 
     static constexpr std::string_view name = s1 ? "ARM LPAE stage 1" : "ARM LPAE stage 2";
     static constexpr unsigned top_level = 3 - geometry.start_level;
-    static constexpr unsigned va_bits = C.ias;
-    static constexpr unsigned oa_bits = C.oas;
+    static constexpr unsigned va_bits = config.ias;
+    static constexpr unsigned oa_bits = config.oas;
     // Packing breaks linearity at 2^48 boundaries only (PGTABLE §1.6).
-    static constexpr unsigned leaf_linear_lg2 = pa52 && C.oas > 48 ? 48 : C.oas;
+    static constexpr unsigned leaf_linear_lg2 = pa52 && config.oas > 48 ? 48 : config.oas;
     static constexpr partial_unmap partial_leaf_unmap = partial_unmap::refuse; // Linux 6.13+, §0.4
-    static constexpr bool dirty_tracking = s1 && C.quirks.hd;                    // §1.5, §8
+    // HD makes the leaves record writes (§1.5, §8): DirtyTrackingFormat.
+    static constexpr bool tracks_dirty = s1 && config.quirks.hd;
 
     static constexpr unsigned item_lg2(unsigned level) noexcept {
         return geometry.pg_shift + geometry.bpl * level;
@@ -192,20 +196,16 @@ struct arm_lpae {
     }
     // §1.2: 4K 4K/2M/1G; 16K 16K/32M; 64K 64K/512M (+4T at L1 when OAS > 48); no L0 leaf.
     static constexpr std::uint64_t leaf_sizes(unsigned level) noexcept {
-        const unsigned highest = C.granule == 4096 || (C.granule == 65536 && C.oas > 48) ? 2 : 1;
+        const unsigned highest =
+            config.granule == 4096 || (config.granule == 65536 && config.oas > 48) ? 2 : 1;
         return level <= top_level && level <= highest ? std::uint64_t{1} << item_lg2(level) : 0;
     }
-    // Every size a leaf can have in this geometry. Linux's pgsize_bitmap also lists 4T for a
-    // 64K/OAS-52 table whose IAS leaves no L1, a size no map call can use; it is left out.
-    static constexpr pgsize_bitmap pgsizes() noexcept {
-        std::uint64_t b = 0;
-        for (unsigned l = 0; l <= top_level; ++l) b |= leaf_sizes(l);
-        return pgsize_bitmap{b};
-    }
+    // (format_pgsizes collects them. Linux's pgsize_bitmap also lists 4T for a 64K/OAS-52
+    // table whose IAS leaves no L1, a size no map call can use; it is left out.)
 
     static constexpr pte_t make_table(phys_addr child, unsigned /*level*/) noexcept {
-        return pack(child.value) | arm_pte::type_table | (C.quirks.ns ? arm_pte::ns_table : 0) |
-               (C.coherent_walk ? 0 : arm_pte::sw_sync); // §1.4: Linux's "synced" mark
+        return pack(child.value) | arm_pte::type_table | (config.quirks.ns ? arm_pte::ns_table : 0) |
+               (config.coherent_walk ? 0 : arm_pte::sw_sync); // §1.4: Linux's "synced" mark
     }
     // Linux arm_lpae_prot_to_pte + __arm_lpae_init_pte. The walker has checked R|W.
     static constexpr pte_t make_leaf(phys_addr pa, unsigned level, unsigned /*size_lg2*/,
@@ -248,31 +248,32 @@ struct arm_lpae {
 
     // HTTU dirty state (§8): DBM set and AP[2] clear is writable-dirty; cleaning sets AP[2].
     static constexpr bool is_dirty(pte_t pte) noexcept
-        requires dirty_tracking
+        requires tracks_dirty
     {
         return (pte & (arm_pte::ap_rdonly | arm_pte::dbm)) == arm_pte::dbm;
     }
     static constexpr pte_t make_clean(pte_t pte) noexcept
-        requires dirty_tracking
+        requires tracks_dirty
     {
         return pte | arm_pte::ap_rdonly;
     }
 
     static constexpr auto registers(phys_addr root) noexcept {
-        const unsigned sh = C.coherent_walk ? 3 : 2; // IS : OS
-        const unsigned irgn = C.coherent_walk ? 1 : 0; // WBWA : NC
-        const unsigned orgn = C.coherent_walk || C.quirks.outer_wbwa ? 1 : 0;
-        const unsigned tg = C.granule == 4096 ? 0 : C.granule == 65536 ? 1 : 2;
-        const unsigned ps = C.oas == 32 ? 0 : C.oas == 36 ? 1 : C.oas == 40 ? 2 : C.oas == 42 ? 3
-                          : C.oas == 44 ? 4 : C.oas == 48 ? 5 : 6;
-        const unsigned tsz = 64 - C.ias;
+        const unsigned sh = config.coherent_walk ? 3 : 2; // IS : OS
+        const unsigned irgn = config.coherent_walk ? 1 : 0; // WBWA : NC
+        const unsigned orgn = config.coherent_walk || config.quirks.outer_wbwa ? 1 : 0;
+        const unsigned tg = config.granule == 4096 ? 0 : config.granule == 65536 ? 1 : 2;
+        const unsigned oas = config.oas;
+        const unsigned ps = oas == 32 ? 0 : oas == 36 ? 1 : oas == 40 ? 2 : oas == 42 ? 3
+                          : oas == 44 ? 4 : oas == 48 ? 5 : 6;
+        const unsigned tsz = 64 - config.ias;
         const std::uint64_t common = tsz | irgn << 8 | orgn << 10 | sh << 12 | tg << 14;
         if constexpr (s1) {
             return arm_lpae_s1_regs{root.value, tsz, tg, ps, sh, irgn, orgn,
                                     common | std::uint64_t{ps} << 32, arm_lpae_mair};
         } else {
             // SL0 counts down from the root's level, shifted by one for 4K (§1.7).
-            const unsigned sl = ~(geometry.start_level + (C.granule == 4096 ? 1 : 0)) & 3;
+            const unsigned sl = ~(geometry.start_level + (config.granule == 4096 ? 1 : 0)) & 3;
             return arm_lpae_s2_regs{root.value, tsz, sl, tg, ps, sh, irgn, orgn,
                                     common | sl << 6 | std::uint64_t{ps} << 16};
         }
@@ -290,17 +291,17 @@ private:
     }
     static constexpr pte_t attrs(prot p) noexcept {
         using namespace arm_pte;
-        pte_t a = af | (C.quirks.ns ? ns : 0) | (has(p, prot::noexec) ? xn : 0) |
+        pte_t a = af | (config.quirks.ns ? ns : 0) | (has(p, prot::noexec) ? xn : 0) |
                   (has(p, prot::cache) ? sh_is : sh_os);
         if constexpr (s1) {
             a |= ng | (has(p, prot::priv) ? 0 : ap_unpriv);
             if (has(p, prot::read) && !has(p, prot::write)) a |= ap_rdonly;
-            else if (C.quirks.hd) a |= dbm;
+            else if (config.quirks.hd) a |= dbm;
             a |= has(p, prot::mmio) ? attr_dev : has(p, prot::cache) ? attr_cache : 0;
         } else {
             a |= (has(p, prot::read) ? hap_read : 0) | (has(p, prot::write) ? hap_write : 0);
             a |= has(p, prot::mmio)    ? memattr_dev
-                 : has(p, prot::cache) ? (C.quirks.s2fwb ? memattr_fwb_wb : memattr_oiwb)
+                 : has(p, prot::cache) ? (config.quirks.s2fwb ? memattr_fwb_wb : memattr_oiwb)
                                        : memattr_nc;
         }
         return a;

@@ -23,8 +23,7 @@ concept IommuWithTables = Iommu<I> && PageTableFormat<typename I::table_format>;
 // ...and which can also record DMA writes in them (`dirty_table_format`).
 template <class I>
 concept IommuWithDirtyTables = IommuWithTables<I> && I::caps.dirty_tracking &&
-                               PageTableFormat<typename I::dirty_table_format> &&
-                               I::dirty_table_format::dirty_tracking;
+                               DirtyTrackingFormat<typename I::dirty_table_format>;
 
 // Which tables a domain uses: plain translation (what type1 asks for), or the variant
 // that records writes (what iommufd allocates for a dirty-tracking HWPT).
@@ -77,7 +76,7 @@ public:
 
     // The sizes both the IOMMU reports and the format can hold.
     constexpr pgsize_bitmap pgsizes() const noexcept {
-        return I::pgsizes & table_type::format_pgsizes();
+        return I::pgsizes & format_pgsizes<typename table_type::format>();
     }
     // The IOMMU's aperture, clipped to what the table can translate.
     constexpr interval aperture() const noexcept {

@@ -4,11 +4,12 @@
 // pages that may only be reused after that invalidation (Linux's iommu_iotlb_gather
 // with its freelist). One merged range, as iommu_iotlb_gather_add_range keeps it:
 // over-covering is correct, and one invalidation is cheaper than many.
+#include <cstddef>
 #include <optional>
 #include <vector>
 
+#include <passthru/concepts/page_allocator.hpp>
 #include <passthru/core/interval.hpp>
-#include <passthru/pgtable/allocator.hpp>
 
 namespace passthru::pgtable {
 
@@ -33,21 +34,11 @@ struct iotlb_gather {
     constexpr bool empty() const noexcept { return !range && freed.empty(); }
 };
 
-// Hooks a driver gives the walker. The default suits a coherent IOMMU whose TLBs the
+// The default WalkHooks (concepts/walk_hooks.hpp): a coherent IOMMU, whose TLBs the
 // caller invalidates from the gather itself.
-//   sync_ptes(first, count)  called after the walker wrote `count` consecutive slots and
-//                            before anything that makes them reachable by the hardware
-//                            is written: a non-coherent walker cleans those cache lines
-//   flush_iotlb(gather)      called by the gather-less unmap before it frees tables
 struct coherent_walk {
     constexpr void sync_ptes(const pte_t*, std::size_t) noexcept {}
     constexpr void flush_iotlb(const iotlb_gather&) noexcept {}
-};
-
-template <class H>
-concept WalkHooks = requires(H& h, const pte_t* p, std::size_t n, const iotlb_gather& g) {
-    h.sync_ptes(p, n);
-    h.flush_iotlb(g);
 };
 
 } // namespace passthru::pgtable

@@ -1,32 +1,37 @@
 #pragma once
-// The page-table walker: map, unmap, iova_to_phys and read_and_clear_dirty written once
-// for every PageTableFormat (STYLE: Linux generic_pt). The format is a policy of
-// constexpr encode/decode functions; nothing here knows a descriptor bit.
+// The page-table walker: map, unmap, iova_to_phys, leaf_at and read_and_clear_dirty
+// written once for every PageTableFormat (STYLE: Linux generic_pt). The format is a policy
+// of constexpr encode/decode functions; nothing here knows a descriptor bit. Each
+// operation is a level function over a level_cursor (pgtable/cursor.hpp).
 //
 // Shape of the hot paths (PGTABLE §7.2, §10): a map request is cut into page runs by the
-// IOMMU-core split (SEMANTICS G1.3); each run descends from the root once per leaf
-// table, then fills that table's slots in one straight loop. A leaf table created for a
-// run is filled first and linked into its parent last, so the hardware never sees a
-// half-built table and the fill does not pay for zeroing slots it overwrites anyway.
-// Unmap is a recursive range walk that clears runs of slots and frees tables it empties.
+// IOMMU-core split (SEMANTICS G1.3); each run reaches its leaf tables through a walk_path
+// (from the lowest table the previous leaf table shares, not from the root) and fills
+// each table's slots with one vector store loop. A leaf table created for a run is filled
+// first and linked into its parent last, so the hardware never sees a half-built table and
+// no slot is zeroed only to be overwritten. Unmap validates runs of small leaves a block
+// at a time and clears each block with one fill; the dirty harvest turns 64 slots into one
+// 64-bit mask and ORs it into the bitmap.
 //
 // Invariant: apart from the root, no table in the tree is empty. Map undoes everything
 // it added when it fails; unmap frees what it empties. Not thread-safe: the caller
 // serialises operations on one table (a hypervisor holds its domain lock).
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cstdint>
 #include <optional>
 #include <utility>
 
+#include <passthru/concepts/page_allocator.hpp>
 #include <passthru/concepts/page_table_format.hpp>
+#include <passthru/concepts/walk_hooks.hpp>
 #include <passthru/core/address.hpp>
 #include <passthru/core/error.hpp>
 #include <passthru/core/interval.hpp>
 #include <passthru/core/page_size.hpp>
 #include <passthru/core/prot.hpp>
-#include <passthru/pgtable/allocator.hpp>
+#include <passthru/pgtable/cursor.hpp>
+#include <passthru/pgtable/detail/slot_kernels.hpp>
 #include <passthru/pgtable/dirty_bitmap.hpp>
 #include <passthru/pgtable/iotlb_gather.hpp>
 
@@ -45,38 +50,32 @@ struct leaf_info {
 
 template <PageTableFormat F, PageAllocator A, WalkHooks H = coherent_walk>
 class page_table {
+    using cursor = level_cursor<F>;
+
 public:
     using format = F;
     static constexpr unsigned top = F::top_level;
 
-    // Every leaf size the format can hold inside its input and output spaces (the
-    // pgsize_bitmap a domain of this format can offer; generic_pt hides sizes past the OA).
-    static constexpr pgsize_bitmap format_pgsizes() noexcept {
-        std::uint64_t b = 0;
-        for (unsigned l = 0; l <= top; ++l) b |= F::leaf_sizes(l);
-        const unsigned bits = F::va_bits < F::oa_bits ? F::va_bits : F::oa_bits;
-        if (bits < 64) b &= (std::uint64_t{1} << bits) - 1;
-        return {b};
-    }
-
     // An empty table: just a zeroed root, allocated from `alloc`.
     static constexpr result<page_table> create(A& alloc, H hooks = {}) {
-        auto root = alloc.alloc_table(slots(top));
+        if constexpr (requires { alloc.status(); }) // an allocator that can say why it is empty
+            if (auto ok = alloc.status(); !ok) return tl::unexpected(ok.error());
+        auto root = alloc.alloc_table(slots<F>(top));
         if (!root) return fail(errc::enomem, "no memory for the root table");
         return page_table(alloc, *root, std::move(hooks));
     }
 
-    // An empty table over `root`, a table of slots(top_level) words from `alloc` (for a
+    // An empty table over `root`, a table of slots<F>(top_level) words from `alloc` (for a
     // root at a fixed place, and in constant evaluation, where result<> cannot hold a
     // page_table). The table owns `root` from now on and clears it.
     constexpr page_table(A& alloc, table_page root, H hooks = {})
         : alloc_(&alloc), root_(root), hooks_(std::move(hooks)) {
-        std::fill(root_.ptr, root_.ptr + slots(top), pte_t{0});
-        hooks_.sync_ptes(root_.ptr, slots(top));
+        std::fill(root_.ptr, root_.ptr + slots<F>(top), pte_t{0});
+        hooks_.sync_ptes(root_.ptr, slots<F>(top));
     }
-
     constexpr page_table(page_table&& o) noexcept
-        : alloc_(o.alloc_), root_(std::exchange(o.root_, table_page{})), hooks_(std::move(o.hooks_)) {}
+        : alloc_(o.alloc_), root_(std::exchange(o.root_, table_page{})),
+          hooks_(std::move(o.hooks_)), epoch_(o.epoch_) {}
     page_table& operator=(page_table&&) = delete;
     page_table(const page_table&) = delete;
     constexpr ~page_table() {
@@ -88,55 +87,63 @@ public:
     constexpr const H& hooks() const noexcept { return hooks_; }
     constexpr H& hooks() noexcept { return hooks_; }
 
+    // A map session: consecutive map calls reuse the walk down to the tables the previous
+    // one filled, so many short runs into the same leaf table (pages pinned one run at a
+    // time) do not each descend from the root. Each call has map()'s contract. The session
+    // refers to this table (do not move the table while it is in use); an unmap in
+    // between may free the tables it remembers, and it then starts from the root again.
+    class mapper {
+    public:
+        constexpr result<void> map(iova io, phys_addr pa, std::uint64_t size, prot p,
+                                   pgsize_bitmap allowed = format_pgsizes<F>()) {
+            if (epoch_ != table_->epoch_) path_.reset(table_->root_.ptr);
+            auto r = table_->map_along(path_, io, pa, size, p, allowed);
+            epoch_ = table_->epoch_;
+            return r;
+        }
+
+    private:
+        friend class page_table;
+        constexpr explicit mapper(page_table& t) noexcept : table_(&t), epoch_(t.epoch_) {
+            path_.reset(t.root_.ptr);
+        }
+        page_table* table_;
+        walk_path<F> path_{};
+        std::uint64_t epoch_;
+    };
+    constexpr mapper map_session() noexcept { return mapper(*this); }
+
     // Map [io, io+size) to [pa, pa+size) with `p`, all or nothing: on any failure the
     // table is left exactly as it was. `allowed` narrows the page sizes (the domain's
     // pgsize_bitmap, e.g. a container without huge pages).
-    //   EINVAL  neither READ nor WRITE (PGTABLE §0.1); size 0; not aligned (SEMANTICS G1.2)
-    //   ENODEV  no page size left (G1.1)
-    //   EOVERFLOW  io + size - 1 wraps
-    //   ERANGE  beyond the format's input or output width (PGTABLE §1.8)
-    //   EEXIST  any byte already mapped
-    //   ENOMEM  the allocator ran dry
+    //   ENODEV     no page size is both allowed and in the format (SEMANTICS G1.1)
+    //   EINVAL     not aligned to the smallest page (G1.2); size 0; neither READ nor WRITE
+    //              (PGTABLE §0.1)
+    //   EOVERFLOW  the IOVA or the physical range wraps past 2^64-1
+    //   ERANGE     beyond the format's input or output width (PGTABLE §1.8)
+    //   EEXIST     any byte already mapped (the error's range is the first such slot)
+    //   ENOMEM     the allocator ran dry
     constexpr result<void> map(iova io, phys_addr pa, std::uint64_t size, prot p,
-                               pgsize_bitmap allowed = format_pgsizes()) {
-        // The IOMMU core's checks first (SEMANTICS G1.1, G1.2), then the driver's.
-        const pgsize_bitmap b = allowed & format_pgsizes();
-        if (b.empty()) return fail(errc::enodev, "no page size is both allowed and in the format");
-        if (size == 0) return fail(errc::einval, "size is 0");
-        if (!aligned_for(b, io, pa, size))
-            return fail(errc::einval, "iova, paddr or size is not a multiple of the smallest page");
-        if (io.value + (size - 1) < io.value || pa.value + (size - 1) < pa.value)
-            return fail(errc::eoverflow, "the range wraps past 2^64-1");
-        if (!has_any(p, prot::read | prot::write))
-            return fail(errc::einval, "a mapping needs IOMMU_READ or IOMMU_WRITE");
-        if (!below(io.value + (size - 1), F::va_bits))
-            return fail(errc::erange, "iova beyond the table's input address width");
-        if (!below(pa.value + (size - 1), F::oa_bits))
-            return fail(errc::erange, "physical address beyond the table's output width");
-
-        std::uint64_t mapped = 0;
-        for (const page_run& run : page_split(b, io, pa, size)) {
-            const error e = map_run(run, p, mapped);
-            if (e.code != errc::ok) {
-                undo(io, mapped);
-                return tl::unexpected(e);
-            }
-        }
-        return {};
+                               pgsize_bitmap allowed = format_pgsizes<F>()) {
+        walk_path<F> path;
+        path.reset(root_.ptr);
+        return map_along(path, io, pa, size, p, allowed);
     }
 
     // Unmap from `io`, whole entries at a time, recording what to invalidate and the
     // tables freed in `g` (free them with release() after the invalidation). Returns the
-    // bytes unmapped, SEMANTICS G1.5 / PGTABLE §0.4: 0 when misaligned or beyond the input
-    // width; stops at the first hole or at a leaf that starts before `io`; a leaf that
-    // starts inside the range is removed whole (or, for partial_unmap::refuse formats,
-    // not at all when it reaches past the range), so the result may exceed `size`.
+    // bytes unmapped, SEMANTICS G1.5 / PGTABLE §0.4: 0 when misaligned or when the range
+    // is not inside the input width; stops at the first hole or at a leaf that starts
+    // before `io`; a leaf that starts inside the range is removed whole (or, for
+    // partial_unmap::refuse formats, not at all when it reaches past the range), so the
+    // result may exceed `size`.
     constexpr std::uint64_t unmap(iova io, std::uint64_t size, iotlb_gather& g) {
-        const std::uint64_t min = format_pgsizes().min_pgsize();
-        if (size == 0 || ((io.value | size) & (min - 1)) != 0) return 0;
-        if (io.value + (size - 1) < io.value || !below(io.value + (size - 1), F::va_bits)) return 0;
-        unmap_walk w{io.value, size, 0, false, g};
-        unmap_level(root_.ptr, top, w);
+        const std::uint64_t min = format_pgsizes<F>().min_pgsize();
+        const auto range = check_range<F>(io, size);
+        if (((io.value | size) & (min - 1)) != 0 || !range) return 0;
+        const interval r = *range;
+        unmap_walk w{r.first, r.last, 0, false, g};
+        unmap_level(cursor::over(root_.ptr, top, r.first, r.last), w);
         return w.done;
     }
 
@@ -164,61 +171,66 @@ public:
     // The leaf entry that translates `io`, if any: its extent, level, descriptor and
     // attributes (what a VMM needs to find physically contiguous runs, or to audit).
     constexpr std::optional<leaf_info> leaf_at(iova io) const {
-        if (!below(io.value, F::va_bits)) return std::nullopt;
-        const pte_t* t = root_.ptr;
-        for (unsigned lvl = top;; --lvl) {
-            const pte_t e = t[index(io.value, lvl)];
-            switch (F::classify(e, lvl)) {
+        if (!fits_in(io.value, F::va_bits)) return std::nullopt; // never a lower alias
+        for (cursor c = cursor::over(root_.ptr, top, io.value, io.value);; c = c.descend(*alloc_, io.value)) {
+            switch (c.kind()) {
             case pte_kind::empty: return std::nullopt;
             case pte_kind::leaf: {
-                const unsigned lg2 = F::leaf_size_lg2(e, lvl);
-                const std::uint64_t mask = (std::uint64_t{1} << lg2) - 1;
-                return leaf_info{iova{io.value & ~mask}, F::leaf_pa(e, lvl), lg2, lvl, e,
-                                 F::leaf_prot(e, lvl)};
+                const auto e = c.leaf_entry();
+                const pte_t pte = c.slot();
+                return leaf_info{iova{e.va}, F::leaf_pa(pte, c.level), e.size_lg2, c.level, pte,
+                                 F::leaf_prot(pte, c.level)};
             }
-            case pte_kind::table: t = alloc_->table_at(F::table_pa(e)); break;
+            case pte_kind::table:
+                if (c.level == 0) return std::nullopt; // a table descriptor at level 0 is corrupt
+                break;
             }
-            if (lvl == 0) return std::nullopt; // a table descriptor at level 0 is corrupt
         }
     }
 
     // Report in `bits` every page of [io, io+size) that a leaf marks written, and make
     // those leaves clean again unless `clear` is false (IOMMU_DIRTY_NO_CLEAR), adding the
     // cleaned ranges to `g` (PGTABLE §8). A dirty large leaf marks its whole span.
+    // EINVAL / EOVERFLOW / ERANGE as check_range.
     constexpr result<void> read_and_clear_dirty(iova io, std::uint64_t size, dirty_bitmap& bits,
                                                 iotlb_gather& g, bool clear = true)
-        requires F::dirty_tracking
+        requires DirtyTrackingFormat<F>
     {
-        if (size == 0) return fail(errc::einval, "size is 0");
-        if (io.value + (size - 1) < io.value) return fail(errc::eoverflow, "the range wraps");
-        if (!below(io.value + (size - 1), F::va_bits))
-            return fail(errc::erange, "iova beyond the table's input address width");
-        dirty_walk w{{io.value, io.value + (size - 1)}, bits, g, clear};
-        dirty_level(root_.ptr, top, w);
+        const auto range = check_range<F>(io, size);
+        if (!range) return tl::unexpected(range.error());
+        const interval r = *range;
+        dirty_walk w{r, bits, g, clear};
+        dirty_level(cursor::over(root_.ptr, top, r.first, r.last), w);
         return {};
     }
 
-    // Number of slots in a table at `level`.
-    static constexpr std::size_t slots(unsigned level) noexcept {
-        return std::size_t{1} << F::table_lg2(level);
-    }
-
 private:
-    static constexpr bool below(std::uint64_t last, unsigned bits) noexcept {
-        return bits >= 64 || (last >> bits) == 0;
-    }
-    static constexpr std::size_t index(std::uint64_t io, unsigned level) noexcept {
-        return static_cast<std::size_t>((io >> F::item_lg2(level)) & (slots(level) - 1));
-    }
-    // The level whose leaves have size 2^lg2 (an item, or a contiguous group of items).
-    static constexpr unsigned level_for(unsigned lg2) noexcept {
-        for (unsigned l = top + 1; l-- > 0;)
-            if (F::item_lg2(l) <= lg2 && (F::leaf_sizes(l) >> lg2 & 1)) return l;
-        return 0;
-    }
-
     // ---- map ---------------------------------------------------------------------
 
+    constexpr result<void> map_along(walk_path<F>& path, iova io, phys_addr pa,
+                                     std::uint64_t size, prot p, pgsize_bitmap allowed) {
+        // The IOMMU core's checks first (SEMANTICS G1.1, G1.2), then the driver's.
+        const pgsize_bitmap b = allowed & format_pgsizes<F>();
+        if (b.empty()) return fail(errc::enodev, "no page size is both allowed and in the format");
+        if (!aligned_for(b, io, pa, size))
+            return fail(errc::einval, "iova, paddr or size is not a multiple of the smallest page");
+        if (auto in = check_range<F>(io, size); !in) return tl::unexpected(in.error());
+        if (auto out = check_range<F>(pa, size); !out) return tl::unexpected(out.error());
+        if (!has_any(p, prot::read | prot::write))
+            return fail(errc::einval, "a mapping needs IOMMU_READ or IOMMU_WRITE");
+
+        std::uint64_t mapped = 0;
+        for (const page_run& run : page_split(b, io, pa, size)) {
+            if (auto r = map_run(path, run, p, mapped); !r) {
+                undo(io, mapped);
+                path.reset(root_.ptr);
+                return r;
+            }
+        }
+        return {};
+    }
+
+    // The leaf table a run fills: live, or allocated for it and not linked yet.
     struct leaf_table {
         pte_t* ptr = nullptr;
         table_page fresh{};           // set when the table was allocated for this run
@@ -226,66 +238,78 @@ private:
         unsigned parent_level = 0;
     };
 
-    // Walk from the root to the table at `level` that holds `io`, creating missing
-    // intermediate tables. The table at `level` itself, when missing, is allocated but
-    // not linked (the caller fills it first). On failure nothing created here remains.
-    constexpr error descend_for_map(std::uint64_t io, unsigned level, leaf_table& out) {
+    // The table at `level` that translates `io`, reached from the lowest table of `path`
+    // that translates it, creating missing tables below that. A missing table at `level`
+    // itself is allocated but not linked (the caller fills it first). On failure nothing
+    // created here remains, and `path` is back at the root.
+    constexpr result<void> descend_for_map(walk_path<F>& path, std::uint64_t io, unsigned level,
+                                           leaf_table& out) {
         struct created_table {
             pte_t* slot;
             table_page page;
             unsigned level;
         };
-        std::array<created_table, 6> created{};
+        std::array<created_table, top + 1> created{};
         std::size_t ncreated = 0;
         auto unwind = [&] {
             while (ncreated > 0) {
                 const created_table& c = created[--ncreated];
                 *c.slot = 0;
                 hooks_.sync_ptes(c.slot, 1);
-                alloc_->free_table(c.page, slots(c.level));
+                alloc_->free_table(c.page, slots<F>(c.level));
             }
+            path.reset(root_.ptr);
         };
 
-        pte_t* t = root_.ptr;
-        for (unsigned lvl = top; lvl > level; --lvl) {
-            pte_t& slot = t[index(io, lvl)];
+        unsigned lvl = path.start_for(io, level);
+        pte_t* t = path.table[lvl];
+        for (; lvl > level; --lvl) {
+            pte_t& slot = t[index_of<F>(io, lvl)];
             switch (F::classify(slot, lvl)) {
-            case pte_kind::table: t = alloc_->table_at(F::table_pa(slot)); continue;
-            case pte_kind::leaf: return {errc::eexist, "a larger page already maps part of the range"};
+            case pte_kind::table:
+                t = alloc_->table_at(F::table_pa(slot));
+                path.remember(t, lvl - 1, io);
+                continue;
+            case pte_kind::leaf:
+                unwind();
+                return fail(errc::eexist, "a larger page already maps part of the range",
+                            slot_range(io, lvl));
             case pte_kind::empty: break;
             }
-            auto child = alloc_->alloc_table(slots(lvl - 1));
+            auto child = alloc_->alloc_table(slots<F>(lvl - 1));
             if (!child) {
                 unwind();
-                return {errc::enomem, "no memory for a page table"};
+                return fail(errc::enomem, "no memory for a page table");
             }
             if (lvl - 1 == level) {
                 out = {child->ptr, *child, &slot, lvl};
-                return {errc::ok, {}};
+                return {};
             }
-            std::fill(child->ptr, child->ptr + slots(lvl - 1), pte_t{0});
-            hooks_.sync_ptes(child->ptr, slots(lvl - 1));
+            std::fill(child->ptr, child->ptr + slots<F>(lvl - 1), pte_t{0});
+            hooks_.sync_ptes(child->ptr, slots<F>(lvl - 1));
             slot = F::make_table(child->pa, lvl);
             hooks_.sync_ptes(&slot, 1);
             created[ncreated++] = {&slot, *child, lvl - 1};
             t = child->ptr;
+            path.remember(t, lvl - 1, io);
         }
         out = {t, {}, nullptr, 0};
-        return {errc::ok, {}};
+        return {};
     }
 
     // Map one run of equal pages, a leaf table at a time; adds what it mapped to `mapped`.
-    constexpr error map_run(const page_run& run, prot p, std::uint64_t& mapped) {
+    constexpr result<void> map_run(walk_path<F>& path, const page_run& run, prot p,
+                                   std::uint64_t& mapped) {
         const unsigned lg2 = static_cast<unsigned>(std::countr_zero(run.pgsize));
-        const unsigned level = level_for(lg2);
+        const unsigned level = level_for_size<F>(lg2);
         const std::size_t reps = std::size_t{1} << (lg2 - F::item_lg2(level));
-        const std::size_t nslots = slots(level);
+        const std::size_t nslots = slots<F>(level);
 
         std::uint64_t io = run.io.value, pa = run.pa.value, left = run.count;
         while (left > 0) {
             leaf_table lt;
-            if (error e = descend_for_map(io, level, lt); e.code != errc::ok) return e;
-            const std::size_t first = index(io, level);
+            if (auto r = descend_for_map(path, io, level, lt); !r) return r;
+            const std::size_t first = index_of<F>(io, level);
             std::uint64_t n = std::min<std::uint64_t>(left, (nslots - first) / reps);
             // Keep the fill linear in the output address (PageTableFormat::leaf_linear_lg2).
             if (F::leaf_linear_lg2 < 64) {
@@ -294,8 +318,10 @@ private:
             }
             const std::size_t end = first + static_cast<std::size_t>(n) * reps;
 
-            if (!lt.fresh.ptr && !slots_empty(lt.ptr, first, end, level))
-                return {errc::eexist, "part of the range is already mapped"};
+            if (!lt.fresh.ptr)
+                if (const std::size_t busy = first_busy(lt.ptr, first, end, level); busy < end)
+                    return fail(errc::eexist, "part of the range is already mapped",
+                                slot_range(io + ((busy - first) << F::item_lg2(level)), level));
             fill(lt.ptr + first, static_cast<std::size_t>(n), reps,
                  F::make_leaf(phys_addr{pa}, level, lg2, p), run.pgsize);
             if (lt.fresh.ptr) {
@@ -305,6 +331,7 @@ private:
                 hooks_.sync_ptes(lt.ptr, nslots);
                 *lt.parent_slot = F::make_table(lt.fresh.pa, lt.parent_level);
                 hooks_.sync_ptes(lt.parent_slot, 1);
+                path.remember(lt.ptr, level, io);
             } else {
                 hooks_.sync_ptes(lt.ptr + first, end - first);
             }
@@ -314,39 +341,42 @@ private:
             io += bytes;
             pa += bytes;
         }
-        return {errc::ok, {}};
+        return {};
     }
 
-    static constexpr bool slots_empty(const pte_t* t, std::size_t first, std::size_t end,
-                                      unsigned level) noexcept {
+    // The first slot of [first, end) that is not empty, or `end`.
+    static constexpr std::size_t first_busy(const pte_t* t, std::size_t first, std::size_t end,
+                                            unsigned level) noexcept {
         pte_t any = 0;
         for (std::size_t i = first; i < end; ++i) any |= t[i];
-        if (any == 0) return true;
+        if (any == 0) return end;
         // Only an all-zero word is written for "empty"; a format may still read some
         // non-zero words as empty (VT-d without R/W), so ask it before refusing.
         for (std::size_t i = first; i < end; ++i)
-            if (F::classify(t[i], level) != pte_kind::empty) return false;
-        return true;
+            if (F::classify(t[i], level) != pte_kind::empty) return i;
+        return end;
     }
 
-    // The straight loop of the map hot path: n entries of `reps` identical slots each,
-    // consecutive entries `step` bytes apart in output space.
+    // n entries of `reps` identical slots each, consecutive entries `step` bytes apart in
+    // output space.
     static constexpr void fill(pte_t* t, std::size_t n, std::size_t reps, pte_t v,
                                std::uint64_t step) noexcept {
-        if (reps == 1) {
-            for (std::size_t i = 0; i < n; ++i, v += step) t[i] = v;
-            return;
-        }
-        for (std::size_t e = 0; e < n; ++e, v += step)
-            std::fill(t + e * reps, t + (e + 1) * reps, v);
+        if (reps == 1) return detail::fill_linear(t, n, v, step);
+        for (std::size_t e = 0; e < n; ++e, v += step) std::fill_n(t + e * reps, reps, v);
+    }
+
+    // The IOVA span of the slot at `level` that translates `io`.
+    static constexpr interval slot_range(std::uint64_t io, unsigned level) noexcept {
+        const std::uint64_t first = io & ~(cursor::item_size(level) - 1);
+        return {first, first + (cursor::item_size(level) - 1)};
     }
 
     // Remove what a failed map added (a range it mapped completely, so no holes).
     constexpr void undo(iova io, std::uint64_t mapped) {
         if (mapped == 0) return;
         iotlb_gather g;
-        unmap_walk w{io.value, mapped, 0, false, g};
-        unmap_level(root_.ptr, top, w);
+        unmap_walk w{io.value, io.value + (mapped - 1), 0, false, g};
+        unmap_level(cursor::over(root_.ptr, top, io.value, io.value + (mapped - 1)), w);
         hooks_.flush_iotlb(g);
         release(g);
     }
@@ -355,109 +385,110 @@ private:
 
     struct unmap_walk {
         std::uint64_t cur;  // next IOVA to unmap
-        std::uint64_t left; // bytes still requested
+        std::uint64_t last; // last IOVA requested
         std::uint64_t done; // bytes unmapped
-        bool stop;          // a hole or a partial leaf ended the walk
+        bool stop;          // finished, or a hole or a partial leaf ended the walk
         iotlb_gather& g;
     };
 
-    // Unmap inside table `t` (at `level`) from w.cur; returns true when `t` is now empty.
-    constexpr bool unmap_level(pte_t* t, unsigned level, unmap_walk& w) {
-        const std::size_t n = slots(level);
-        const std::size_t start = index(w.cur, level);
-        std::size_t i = start;
-        std::size_t cleared_from = n, cleared_to = 0; // slot span to sync
-        while (i < n && w.left > 0 && !w.stop) {
-            const pte_t e = t[i];
-            const pte_kind kind = F::classify(e, level);
-            if (kind == pte_kind::empty) {
-                w.stop = true; // a hole ends the unmap (SEMANTICS G1.5)
+    // Unmap inside the cursor's table from w.cur; returns true when the table is now empty.
+    constexpr bool unmap_level(cursor c, unmap_walk& w) {
+        const std::size_t start = c.index, n = slots<F>(c.level);
+        std::size_t cleared_to = start; // slots [start, cleared_to) are now all empty
+        std::size_t sync_from = n, sync_to = 0;
+        auto cleared = [&](std::size_t from, std::size_t to) {
+            sync_from = std::min(sync_from, from);
+            sync_to = std::max(sync_to, to);
+            if (from <= cleared_to) cleared_to = std::max(cleared_to, to);
+        };
+        while (!c.done() && !w.stop) {
+            switch (c.kind()) {
+            case pte_kind::empty: w.stop = true; break; // a hole ends the unmap (G1.5)
+            case pte_kind::table: {
+                const phys_addr child = F::table_pa(c.slot());
+                if (unmap_level(c.descend(*alloc_, w.cur), w)) {
+                    c.slot() = 0;
+                    cleared(c.index, c.index + 1);
+                    w.g.walk_cache = true;
+                    w.g.freed.push_back({{child, alloc_->table_at(child)}, slots<F>(c.level - 1)});
+                    ++epoch_;
+                }
+                c.advance();
                 break;
             }
-            if (kind == pte_kind::table) {
-                const phys_addr child_pa = F::table_pa(e);
-                if (unmap_level(alloc_->table_at(child_pa), level - 1, w)) {
-                    t[i] = 0;
-                    cleared_from = std::min(cleared_from, i);
-                    cleared_to = std::max(cleared_to, i + 1);
-                    w.g.walk_cache = true;
-                    w.g.freed.push_back({{child_pa, alloc_->table_at(child_pa)}, slots(level - 1)});
-                }
-                if (w.stop || w.left == 0) break;
-                ++i; // the child's span is done
-                continue;
-            }
-            const unsigned size_lg2 = F::leaf_size_lg2(e, level);
-            if (size_lg2 == F::item_lg2(level) && (w.cur & ((std::uint64_t{1} << size_lg2) - 1)) == 0) {
-                // The hot case: a run of one-slot leaves, cleared in one tight loop with
-                // one gather update. A leaf starting inside the range goes whole, so the
-                // run may take ceil(left / item) slots; refuse-rule formats only whole ones.
-                const unsigned item_lg2 = F::item_lg2(level);
-                const std::uint64_t fit = F::partial_leaf_unmap == partial_unmap::refuse
-                                              ? w.left >> item_lg2
-                                              : ((w.left - 1) >> item_lg2) + 1;
-                const std::size_t last = i + static_cast<std::size_t>(
-                                                 std::min<std::uint64_t>(fit, n - i));
-                const std::size_t j = clear_item_leaf_run(t, i, last, level);
-                if (j == i) {
-                    w.stop = true; // the refuse rule: the leaf reaches past the range
+            case pte_kind::leaf: {
+                const auto e = c.leaf_entry();
+                const std::uint64_t size = std::uint64_t{1} << e.size_lg2;
+                const std::uint64_t elast = e.va + (size - 1);
+                // Starts before the range, or (refuse rule) reaches past it (§0.4).
+                if (e.va != w.cur || (F::partial_leaf_unmap == partial_unmap::refuse && elast > w.last)) {
+                    w.stop = true;
                     break;
                 }
-                const std::uint64_t bytes = std::uint64_t{j - i} << item_lg2;
-                cleared_from = std::min(cleared_from, i);
-                cleared_to = std::max(cleared_to, j);
+                // A run of one-slot leaves goes a block at a time; otherwise this entry.
+                const std::size_t k = e.slots == 1 ? clear_item_run(c, w) : 0;
+                const std::size_t to = k ? c.index + k : e.first + e.slots;
+                if (k == 0) std::fill(c.table + e.first, c.table + to, pte_t{0});
+                const std::uint64_t bytes = k ? std::uint64_t{k} << F::item_lg2(c.level) : size;
+                cleared(k ? c.index : e.first, to);
                 w.g.add_range({w.cur, w.cur + (bytes - 1)});
                 w.done += bytes;
-                w.left = bytes >= w.left ? 0 : w.left - bytes;
+                if (w.cur + (bytes - 1) >= w.last) w.stop = true; // also when it ends at 2^64-1
                 w.cur += bytes;
-                i = j;
-                continue;
-            }
-            const std::uint64_t esize = std::uint64_t{1} << size_lg2;
-            if ((w.cur & (esize - 1)) != 0 ||
-                (F::partial_leaf_unmap == partial_unmap::refuse && esize > w.left)) {
-                w.stop = true; // starts inside a leaf, or would remove more than asked (§0.4)
+                c.advance(to - c.index);
                 break;
             }
-            const std::size_t reps = std::size_t{1} << (size_lg2 - F::item_lg2(level));
-            const std::size_t first = i & ~(reps - 1);
-            std::fill(t + first, t + first + reps, pte_t{0});
-            cleared_from = std::min(cleared_from, first);
-            cleared_to = std::max(cleared_to, first + reps);
-            w.g.add_range({w.cur, w.cur + (esize - 1)});
-            w.done += esize;
-            w.left = esize >= w.left ? 0 : w.left - esize;
-            w.cur += esize; // wraps to 0 only with left == 0
-            i = first + reps;
+            }
         }
-        if (cleared_from < cleared_to)
-            hooks_.sync_ptes(t + cleared_from, cleared_to - cleared_from);
-        if (level == top) return false; // the root stays
-        // Cleared from the first slot to the last without stopping: empty, no scan needed.
-        if (start == 0 && cleared_from == 0 && cleared_to == n) return true;
-        return std::all_of(t, t + n, [](pte_t e) { return e == 0; });
+        if (sync_from < sync_to) hooks_.sync_ptes(c.table + sync_from, sync_to - sync_from);
+        if (c.level == top) return false; // the root stays
+        if (start == 0 && cleared_to == n) return true;
+        return std::all_of(c.table, c.table + n, [](pte_t e) { return e == 0; });
     }
 
-    // Clear the run of one-slot leaves that starts at t[i] and ends before t[last];
-    // returns where it ended. The unmap hot path, instantiated per level so each
-    // format's decode folds to a few bit tests (one pass: ~1.4-2.1x memset over 1 GiB of
-    // 4K pages in scripts/bench, against ~1.6-2.3x for scan-then-fill).
-    static constexpr std::size_t clear_item_leaf_run(pte_t* t, std::size_t i, std::size_t last,
-                                                     unsigned level) noexcept {
+    // Clear the run of one-slot leaves that starts at the cursor's slot (a leaf at w.cur),
+    // as far as the range allows; returns how many slots it cleared.
+    constexpr std::size_t clear_item_run(const cursor& c, const unmap_walk& w) const noexcept {
+        // Entries that start inside the range go whole; refuse-rule formats take only
+        // those that end inside it.
+        const unsigned item_lg2 = F::item_lg2(c.level);
+        const std::uint64_t span = w.last - w.cur; // bytes in range, minus one
+        const std::uint64_t item_mask = (std::uint64_t{1} << item_lg2) - 1;
+        const std::uint64_t fit = F::partial_leaf_unmap == partial_unmap::refuse
+                                      ? (span >> item_lg2) + ((span & item_mask) == item_mask)
+                                      : (span >> item_lg2) + 1;
+        const std::size_t last = c.index + static_cast<std::size_t>(
+                                               std::min<std::uint64_t>(fit, c.end - c.index));
+        return clear_item_leaves(c.table, c.index, last, c.level) - c.index;
+    }
+
+    // Clear t[i..) while it holds one-slot leaves, up to t[last]; returns where it ended.
+    // Instantiated per level so each format's decode folds to a few bit tests.
+    static constexpr std::size_t clear_item_leaves(pte_t* t, std::size_t i, std::size_t last,
+                                                   unsigned level) noexcept {
         return [&]<unsigned... L>(std::integer_sequence<unsigned, L...>) {
             std::size_t j = i;
-            (void)((level == L && (j = clear_item_leaf_run_at<L>(t, i, last), true)) || ...);
+            (void)((level == L && (j = clear_item_leaves_at<L>(t, i, last), true)) || ...);
             return j;
         }(std::make_integer_sequence<unsigned, top + 1>{});
     }
     template <unsigned Level>
-    static constexpr std::size_t clear_item_leaf_run_at(pte_t* t, std::size_t i,
-                                                        std::size_t last) noexcept {
-        constexpr unsigned item_lg2 = F::item_lg2(Level);
-        for (; i < last && F::classify(t[i], Level) == pte_kind::leaf &&
-               F::leaf_size_lg2(t[i], Level) == item_lg2;
-             ++i)
-            t[i] = 0;
+    static constexpr bool is_item_leaf(pte_t e) noexcept {
+        return F::classify(e, Level) == pte_kind::leaf &&
+               F::leaf_size_lg2(e, Level) == F::item_lg2(Level);
+    }
+    template <unsigned Level>
+    static constexpr std::size_t clear_item_leaves_at(pte_t* t, std::size_t i,
+                                                      std::size_t last) noexcept {
+        // Whole blocks first: one AND-reduction validates a block, one fill clears it.
+        constexpr std::size_t block = 16;
+        for (; i + block <= last; i += block) {
+            bool all = true;
+            for (std::size_t k = 0; k < block; ++k) all &= is_item_leaf<Level>(t[i + k]);
+            if (!all) break;
+            std::fill_n(t + i, block, pte_t{0});
+        }
+        for (; i < last && is_item_leaf<Level>(t[i]); ++i) t[i] = 0;
         return i;
     }
 
@@ -470,61 +501,98 @@ private:
         bool clear;
     };
 
-    constexpr void dirty_level(pte_t* t, unsigned level, dirty_walk& w) {
-        const std::uint64_t item = std::uint64_t{1} << F::item_lg2(level);
-        // Slots of this table that intersect the range.
-        const std::uint64_t table_span_lg2 = F::item_lg2(level) + F::table_lg2(level);
-        const std::uint64_t table_base =
-            table_span_lg2 >= 64 ? 0 : w.range.first & ~((std::uint64_t{1} << table_span_lg2) - 1);
-        std::size_t i = index(w.range.first, level);
-        for (; i < slots(level); ++i) {
-            const std::uint64_t slot_first = table_base + i * item;
-            if (slot_first > w.range.last || (i > 0 && slot_first == 0)) break;
-            const pte_t e = t[i];
-            const pte_kind kind = F::classify(e, level);
-            if (kind == pte_kind::empty) continue;
-            if (kind == pte_kind::table) {
-                dirty_walk sub = w;
-                sub.range.first = std::max(w.range.first, slot_first);
-                dirty_level(alloc_->table_at(F::table_pa(e)), level - 1, sub);
-                continue;
+    constexpr void dirty_level(cursor c, dirty_walk& w)
+        requires DirtyTrackingFormat<F>
+    {
+        if (c.level == 0) c.advance(harvest_masks(c, w));
+        while (!c.done()) {
+            switch (c.kind()) {
+            case pte_kind::empty: c.advance(); break;
+            case pte_kind::table:
+                dirty_level(c.descend(*alloc_, w.range.first), w);
+                c.advance();
+                break;
+            case pte_kind::leaf: {
+                const auto e = c.leaf_entry();
+                harvest_entry(c.table, e, w);
+                c.advance(e.first + e.slots - c.index);
+                break;
             }
-            const unsigned size_lg2 = F::leaf_size_lg2(e, level);
-            const std::size_t reps = std::size_t{1} << (size_lg2 - F::item_lg2(level));
-            const std::size_t first = i & ~(reps - 1);
-            bool dirty = false;
-            for (std::size_t r = first; r < first + reps; ++r) dirty |= F::is_dirty(t[r]);
-            if (dirty) {
-                const std::uint64_t entry_first = table_base + first * item;
-                const std::uint64_t entry_last = entry_first + ((std::uint64_t{1} << size_lg2) - 1);
-                const interval span{std::max(entry_first, w.range.first),
-                                    std::min(entry_last, w.range.last)};
-                w.bits.set(span.first, span.last);
-                if (w.clear) {
-                    for (std::size_t r = first; r < first + reps; ++r) t[r] = F::make_clean(t[r]);
-                    hooks_.sync_ptes(t + first, reps);
-                    w.g.add_range(span);
-                }
             }
-            i = first + reps - 1;
         }
+    }
+
+    // A leaf table wholly inside the harvest range, one bitmap bit per slot (4K leaves, a
+    // 4K-page bitmap): each 64 slots become one dirty mask, built without branches and ORed
+    // into the bitmap, and only the dirty slots are written back. Returns how many slots
+    // it handled: all of them, or up to the first 64 that hold something else (a
+    // contiguous entry), which dirty_level then takes one entry at a time.
+    constexpr std::size_t harvest_masks(const cursor& c, dirty_walk& w) {
+        const std::size_t n = slots<F>(0);
+        const unsigned item_lg2 = F::item_lg2(0);
+        const std::uint64_t base = w.bits.base.value;
+        if (w.bits.pgsize != cursor::item_size(0) || n % 64 != 0 || c.index != 0 || c.end != n ||
+            c.va < base)
+            return 0;
+        const std::uint64_t bit0 = (c.va - base) >> item_lg2;
+        if (bit0 > w.bits.words.size() * 64 || w.bits.words.size() * 64 - bit0 < n) return 0;
+        pte_t* t = c.table;
+        for (std::size_t j = 0; j < n; j += 64) {
+            std::uint64_t dirty = 0, other = 0;
+            for (std::size_t k = 0; k < 64; ++k) {
+                const pte_t e = t[j + k];
+                const bool leaf = is_item_leaf<0>(e);
+                dirty |= std::uint64_t{leaf && F::is_dirty(e)} << k;
+                other |= std::uint64_t{!leaf && F::classify(e, 0) != pte_kind::empty} << k;
+            }
+            if (other) return j;
+            if (!dirty) continue;
+            const std::uint64_t bit = bit0 + j;
+            w.bits.words[bit / 64] |= dirty << (bit % 64);
+            if (bit % 64) w.bits.words[bit / 64 + 1] |= dirty >> (64 - bit % 64);
+            if (!w.clear) continue;
+            const std::size_t lo = static_cast<std::size_t>(std::countr_zero(dirty));
+            const std::size_t hi = 63 - static_cast<std::size_t>(std::countl_zero(dirty));
+            for (std::uint64_t m = dirty; m; m &= m - 1) {
+                pte_t& e = t[j + static_cast<std::size_t>(std::countr_zero(m))];
+                e = F::make_clean(e);
+            }
+            hooks_.sync_ptes(t + j + lo, hi - lo + 1);
+            w.g.add_range({c.va + ((j + lo) << item_lg2), c.va + ((j + hi + 1) << item_lg2) - 1});
+        }
+        return n;
+    }
+
+    // One leaf entry: dirty if any of its slots is (the hardware may mark only one).
+    constexpr void harvest_entry(pte_t* t, const typename cursor::entry& e, dirty_walk& w) {
+        bool dirty = false;
+        for (std::size_t r = e.first; r < e.first + e.slots; ++r) dirty |= F::is_dirty(t[r]);
+        if (!dirty) return;
+        const std::uint64_t elast = e.va + ((std::uint64_t{1} << e.size_lg2) - 1);
+        const interval span{std::max(e.va, w.range.first), std::min(elast, w.range.last)};
+        w.bits.set(span.first, span.last);
+        if (!w.clear) return;
+        for (std::size_t r = e.first; r < e.first + e.slots; ++r) t[r] = F::make_clean(t[r]);
+        hooks_.sync_ptes(t + e.first, e.slots);
+        w.g.add_range(span);
     }
 
     // ---- teardown ----------------------------------------------------------------
 
     constexpr void free_tree(table_page t, unsigned level) {
         if (level > 0)
-            for (std::size_t i = 0; i < slots(level); ++i)
-                if (F::classify(t.ptr[i], level) == pte_kind::table) {
-                    const phys_addr child = F::table_pa(t.ptr[i]);
+            for (cursor c = cursor::whole(t.ptr, level, 0); !c.done(); c.advance())
+                if (c.kind() == pte_kind::table) {
+                    const phys_addr child = F::table_pa(c.slot());
                     free_tree({child, alloc_->table_at(child)}, level - 1);
                 }
-        alloc_->free_table(t, slots(level));
+        alloc_->free_table(t, slots<F>(level));
     }
 
     A* alloc_;
     table_page root_;
     [[no_unique_address]] H hooks_;
+    std::uint64_t epoch_ = 0; // tables taken out of the tree so far (walk_path validity)
 };
 
 } // namespace passthru::pgtable

@@ -9,11 +9,10 @@
 //
 // No present bit (§3.2): a slot is in use iff R or W is set, so a no-access mapping
 // cannot exist; the walker refuses prot without READ or WRITE (§0.1) before make_leaf.
-// What a leaf cannot say is dropped by make_leaf:
+// What a leaf cannot say is dropped by make_leaf (detail/rw_leaf_bits.hpp):
 //   prot::noexec, prot::mmio, prot::priv -- Linux leaves X, EMT, IPAT at 0 (§3.2, §11);
 //   prot::cache -- SNP is a property of the domain (force_snoop; Linux's set_pte_snp,
-//   generic_pt's VTDSS_FORCE_COHERENCE), not of one mapping. leaf_prot reports a set SNP
-//   as prot::cache, so make_leaf(leaf_pa, level, size, leaf_prot(pte)) == pte holds.
+//   generic_pt's VTDSS_FORCE_COHERENCE), not of one mapping.
 // Not modelled: generic_pt's FORCE_WRITEABLE (Sapphire Rapids erratum, §3.2).
 #include <cstdint>
 #include <string_view>
@@ -22,6 +21,7 @@
 #include <passthru/core/address.hpp>
 #include <passthru/core/page_size.hpp>
 #include <passthru/core/prot.hpp>
+#include <passthru/pgtable/detail/rw_leaf_bits.hpp>
 
 namespace passthru::pgtable {
 
@@ -46,7 +46,8 @@ struct vtd_ss_regs {
 };
 
 template <vtd_ss_config C = vtd_ss_config{}>
-struct vtd_ss {
+struct vtd_ss : detail::rw_leaf_bits<pte_t{1} << 0, pte_t{1} << 1, pte_t{1} << 11, pte_t{1} << 9,
+                                     C.force_snoop, C.dirty_tracking> {
     static_assert(C.levels >= 3 && C.levels <= 5,
                   "vtd_ss: levels must be 3, 4 or 5 (a 39-, 48- or 57-bit second-stage "
                   "table, AW 1/2/3)");
@@ -56,7 +57,7 @@ struct vtd_ss {
     static_assert(C.haw > 12 && C.haw <= 52,
                   "vtd_ss: haw must be 13 to 52: the address field is bits 51:12");
 
-    // Entry bits (§3.2).
+    // Entry bits (§3.2): R 0, W 1, SNP 11 and D 9 are rw_leaf_bits'.
     static constexpr pte_t r_bit = pte_t{1} << 0;
     static constexpr pte_t w_bit = pte_t{1} << 1;
     static constexpr pte_t ps_bit = pte_t{1} << 7;  // leaf above level 0
@@ -66,15 +67,17 @@ struct vtd_ss {
     static constexpr pte_t oa_mask = 0x000F'FFFF'FFFF'F000; // [51:12]
 
     static constexpr std::string_view name = "Intel VT-d second-stage";
+    // Read the configuration through `config`, an ordinary object: clang 14 miscompiles
+    // references to members of a class-type template parameter object
+    // (llvm/llvm-project#146272), and a caller may bind one.
     static constexpr vtd_ss_config config = C;
-    static constexpr unsigned top_level = C.levels - 1;
-    static constexpr unsigned agaw = C.levels - 2;         // width = 30 + 9·agaw (§3.1)
-    static constexpr unsigned va_bits = 12 + 9 * C.levels; // 39 / 48 / 57
-    static constexpr unsigned oa_bits = C.haw;
+    static constexpr unsigned top_level = config.levels - 1;
+    static constexpr unsigned agaw = config.levels - 2;         // width = 30 + 9·agaw (§3.1)
+    static constexpr unsigned va_bits = 12 + 9 * config.levels; // 39 / 48 / 57
+    static constexpr unsigned oa_bits = config.haw;
     // The OA sits untouched in [51:12]: adding k·size to it adds k·size to the word.
     static constexpr unsigned leaf_linear_lg2 = 52;
     static constexpr partial_unmap partial_leaf_unmap = partial_unmap::whole_leaf; // §0.4
-    static constexpr bool dirty_tracking = C.dirty_tracking;
 
     // Level L decodes IOVA[20+9L : 12+9L] (§3.1: PTE [20:12] ... PML5E [56:48]).
     static constexpr unsigned item_lg2(unsigned level) noexcept { return 12 + 9 * level; }
@@ -82,11 +85,7 @@ struct vtd_ss {
 
     // 4K at level 0; 2M / 1G at levels 1 / 2 if superpage_levels allows (§3.2).
     static constexpr std::uint64_t leaf_sizes(unsigned level) noexcept {
-        return level <= C.superpage_levels ? std::uint64_t{1} << item_lg2(level) : 0;
-    }
-    // Every page size the format can map (the domain's pgsize_bitmap).
-    static constexpr pgsize_bitmap pgsizes() noexcept {
-        return {leaf_sizes(0) | leaf_sizes(1) | leaf_sizes(2)};
+        return level <= config.superpage_levels ? std::uint64_t{1} << item_lg2(level) : 0;
     }
 
     // Tables are written `PA | R | W` at every level (§3.2).
@@ -96,12 +95,7 @@ struct vtd_ss {
     // Leaves are `PA | R? | W? | SNP? | PS (level > 0)` (§3.2). Preconditions: size_lg2 is
     // item_lg2(level) and in leaf_sizes(level); pa is aligned to it; p has READ or WRITE.
     static constexpr pte_t make_leaf(phys_addr pa, unsigned level, unsigned, prot p) noexcept {
-        pte_t e = pa.value & oa_mask;
-        if (has(p, prot::read)) e |= r_bit;
-        if (has(p, prot::write)) e |= w_bit;
-        if (C.force_snoop) e |= snp_bit;
-        if (level != 0) e |= ps_bit;
-        return e;
+        return (pa.value & oa_mask) | vtd_ss::attr_bits(p) | (level != 0 ? ps_bit : 0);
     }
 
     // Present iff R or W (§3.2). PS means a leaf only where superpages exist (levels 1
@@ -118,28 +112,9 @@ struct vtd_ss {
     static constexpr unsigned leaf_size_lg2(pte_t, unsigned level) noexcept {
         return item_lg2(level);
     }
-    static constexpr prot leaf_prot(pte_t pte, unsigned) noexcept {
-        prot p = prot::none;
-        if (pte & r_bit) p |= prot::read;
-        if (pte & w_bit) p |= prot::write;
-        if (pte & snp_bit) p |= prot::cache;
-        return p;
-    }
-
-    // Dirty tracking (§8): test and clear D (bit 9) of a leaf; A (bit 8) is left alone.
-    static constexpr bool is_dirty(pte_t pte) noexcept
-        requires(C.dirty_tracking)
-    {
-        return (pte & d_bit) != 0;
-    }
-    static constexpr pte_t make_clean(pte_t pte) noexcept
-        requires(C.dirty_tracking)
-    {
-        return pte & ~d_bit;
-    }
 
     static constexpr vtd_ss_regs registers(phys_addr root) noexcept {
-        return {root, agaw, C.dirty_tracking};
+        return {root, agaw, config.dirty_tracking};
     }
 };
 

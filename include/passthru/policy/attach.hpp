@@ -42,35 +42,71 @@ struct attach_plan {
 };
 
 namespace detail {
-inline constexpr std::string_view txt_incoherent =
-    "the IOMMU is not cache coherent (no IOMMU_CAP_CACHE_COHERENCY); VFIO refuses such devices";
-inline constexpr std::string_view txt_no_usable =
-    "reserved regions leave no usable IOVA inside the aperture";
-inline constexpr std::string_view txt_no_msi_domain =
-    "a device of the group has no MSI irq domain, and v6.3+ then falls back to "
-    "arch_is_isolated_msi(), false here; set allow_unsafe_interrupts to attach anyway";
-inline constexpr std::string_view txt_bank_shared =
-    "the domain's MSI bank is shared with another domain, so MSIs are not isolated; "
-    "set allow_unsafe_interrupts to attach anyway";
+// A.11: what to say when reserved regions leave nothing usable. The range the error
+// carries is the region that covers most of the aperture: the one to look at first.
+constexpr tl::unexpected<error> no_usable_iova(const interval& aperture,
+                                               const reserved_region_list& regions) {
+    const reserved_region* worst = nullptr;
+    std::uint64_t most = 0;
+    for (const reserved_region& r : regions) {
+        if (!r.excludes_iova()) continue;
+        const auto part = intersect(r.range, aperture);
+        if (part && (!worst || part->span() > most)) {
+            worst = &r;
+            most = part->span();
+        }
+    }
+    const auto why = [](resv_type t) -> std::string_view {
+        switch (t) {
+        case resv_type::direct:
+            return "reserved regions leave no usable IOVA in the aperture; the one covering most "
+                   "of it is this direct-mapped region (RMRR, IVMD unity map, IORT RMR)";
+        case resv_type::reserved:
+            return "reserved regions leave no usable IOVA in the aperture; the one covering most "
+                   "of it is this reserved region";
+        case resv_type::msi:
+            return "reserved regions leave no usable IOVA in the aperture; the one covering most "
+                   "of it is this hardware MSI window";
+        case resv_type::sw_msi:
+            return "reserved regions leave no usable IOVA in the aperture; the one covering most "
+                   "of it is this software-managed MSI window";
+        case resv_type::direct_relaxable: break; // never excludes IOVA
+        }
+        return "reserved regions leave no usable IOVA in the aperture";
+    };
+    return worst ? fail(errc::einval, why(worst->type), worst->range)
+                 : fail(errc::einval, why(resv_type::direct_relaxable));
+}
 } // namespace detail
+
+// The platform's wording for a cause known only at attach.
+template <Platform P, isolation_cause Cause>
+constexpr std::string_view reason() noexcept {
+    return detail::reason_for<typename P::iommu, typename P::irq, typename P::bus,
+                              P::allows_unsafe_interrupts, Cause>.view();
+}
 
 // The MSI verdict for this attach, refining the platform's static one with the facts.
 template <Platform P>
 constexpr result<bool> msi_isolated_at_attach(const attach_facts& f) {
     using C = typename P::irq;
     bool isolated = P::verdict == msi_verdict::isolated;
-    std::string_view why = P::reason;
+    isolation_cause why = P::isolation.cause;
     if (P::verdict == msi_verdict::runtime) {
         isolated = f.msi_bank_exclusive;
-        why = detail::txt_bank_shared;
+        why = isolation_cause::bank_shared;
     }
-    if (isolated && P::rule::per_device && !f.devices_have_msi_domain &&
-        C::isolation != msi_isolation::arch_isolated) {
+    if (isolated && P::rule::facts.per_device && !f.devices_have_msi_domain &&
+        C::caps.isolation != msi_isolation::arch_isolated) {
         isolated = false;
-        why = detail::txt_no_msi_domain;
+        why = isolation_cause::no_msi_domain;
     }
-    if (!isolated && !P::allows_unsafe_interrupts && !f.allow_unsafe_interrupts)
-        return fail(errc::eperm, why); // SEMANTICS A13
+    if (!isolated && !P::allows_unsafe_interrupts && !f.allow_unsafe_interrupts) // SEMANTICS A13
+        return fail(errc::eperm, why == isolation_cause::bank_shared
+                                     ? reason<P, isolation_cause::bank_shared>()
+                                 : why == isolation_cause::no_msi_domain
+                                     ? reason<P, isolation_cause::no_msi_domain>()
+                                     : P::reason);
     return isolated;
 }
 
@@ -78,13 +114,21 @@ template <Platform P>
 result<attach_plan> plan_attach(const attach_facts& f = {}) {
     using I = typename P::iommu;
     using C = typename P::irq;
-    if (!P::cache_coherent) return fail(errc::einval, detail::txt_incoherent); // A.3
+    if (!P::cache_coherent) // A.3
+        return fail(errc::einval, "the IOMMU is not cache coherent (no "
+                                  "IOMMU_CAP_CACHE_COHERENCY); VFIO refuses such devices");
+    // A reversed interval is bad input, never an empty set (it would pass every check).
+    if (f.aperture && f.aperture->first > f.aperture->last)
+        return fail(errc::einval, "the instance aperture ends before it starts", *f.aperture);
+    for (const reserved_region& r : f.firmware_regions)
+        if (r.range.first > r.range.last)
+            return fail(errc::einval, "a firmware reserved region ends before it starts", r.range);
 
     attach_plan plan;
     plan.reserved = merge_resv_regions(I::reserved_regions, f.firmware_regions);
     const interval aperture = f.aperture.value_or(I::aperture);
     plan.usable = subtract(interval_list{aperture}, excluded_iova(plan.reserved));
-    if (plan.usable.empty()) return fail(errc::einval, detail::txt_no_usable); // A11
+    if (plan.usable.empty()) return detail::no_usable_iova(aperture, plan.reserved); // A11
 
     auto isolated = msi_isolated_at_attach<P>(f); // A13
     if (!isolated) return tl::unexpected(isolated.error());

@@ -6,12 +6,15 @@
 //
 // Every rule but rfc_2014 ignores the bus: MSI safety is a property of the IOMMU and the
 // interrupt controller. rfc_2014 is here to show the flaw the 2014 review found.
-#include <concepts>
+#include <optional>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
 
 #include <passthru/concepts/bus.hpp>
 #include <passthru/concepts/interrupt_controller.hpp>
 #include <passthru/concepts/iommu.hpp>
+#include <passthru/concepts/kernel_rule.hpp>
 #include <passthru/policy/verdict.hpp>
 
 namespace passthru::rules {
@@ -22,13 +25,10 @@ namespace passthru::rules {
 // else when arch_is_isolated_msi() (s390). An exclusive MSI bank has no such flag, so
 // the kernel refuses it (SEMANTICS H.6).
 struct linux_v6_3 {
-    static constexpr std::string_view name = "Linux v6.3+";
-    static constexpr bool is_kernel_rule = true;
-    // Decided per device: a device with no MSI irq domain falls back to the arch default.
-    static constexpr bool per_device = true;
+    static constexpr rule_facts facts{.name = "Linux v6.3+", .per_device = true, .first = kernel_version{6, 3}};
     template <Iommu I, InterruptController C, Bus B>
     static constexpr isolation_verdict decide() noexcept {
-        switch (C::isolation) {
+        switch (C::caps.isolation) {
         case msi_isolation::remapped:
         case msi_isolation::device_id_translated:
             return {msi_verdict::isolated, isolation_cause::isolating_irq_domain};
@@ -52,20 +52,20 @@ template <Iommu I, InterruptController C>
 constexpr bool intr_remap_capable() noexcept {
     return I::caps.intr_remap == intr_remap_cap::always ||
            (I::caps.intr_remap == intr_remap_cap::when_remapping_enabled &&
-            C::isolation == msi_isolation::remapped);
+            C::caps.isolation == msi_isolation::remapped);
 }
 } // namespace detail
 
-// v4.11-v5.19 (and v6.0-v6.2, where the capability became per device):
-// irq_domain_check_msi_remap() || IOMMU_CAP_INTR_REMAP. The irq-domain check was global
-// and vacuously true on a system with no MSI domains at all.
+// v4.11-v5.19, and v6.0-v6.2 (where the capability query became per device, with the same
+// verdicts: a group's devices sit behind one IOMMU): irq_domain_check_msi_remap() ||
+// IOMMU_CAP_INTR_REMAP. The irq-domain check was global and vacuously true on a system
+// with no MSI domains at all. Debian bookworm's 6.1 is in the v6.0-v6.2 row.
 struct linux_v4_11 {
-    static constexpr std::string_view name = "Linux v4.11-v6.2";
-    static constexpr bool is_kernel_rule = true;
-    static constexpr bool per_device = false;
+    static constexpr rule_facts facts{.name = "Linux v4.11-v6.2", .first = kernel_version{4, 11},
+                                      .last = kernel_version{6, 2}};
     template <Iommu I, InterruptController C, Bus B>
     static constexpr isolation_verdict decide() noexcept {
-        if (!C::generic_msi_domains || C::msi_remap_flag_pre_6_3)
+        if (!C::caps.generic_msi_domains || C::caps.msi_remap_flag_pre_6_3)
             return {msi_verdict::isolated, isolation_cause::global_msi_remap};
         if (detail::intr_remap_capable<I, C>())
             return {msi_verdict::isolated, isolation_cause::intr_remap_cap};
@@ -75,9 +75,8 @@ struct linux_v4_11 {
 
 // v3.15-v4.10: iommu_capable(bus, IOMMU_CAP_INTR_REMAP) alone.
 struct linux_v3_15 {
-    static constexpr std::string_view name = "Linux v3.15-v4.10";
-    static constexpr bool is_kernel_rule = true;
-    static constexpr bool per_device = false;
+    static constexpr rule_facts facts{.name = "Linux v3.15-v4.10", .first = kernel_version{3, 15},
+                                      .last = kernel_version{4, 10}};
     template <Iommu I, InterruptController C, Bus B>
     static constexpr isolation_verdict decide() noexcept {
         if (detail::intr_remap_capable<I, C>())
@@ -90,9 +89,7 @@ struct linux_v3_15 {
 // PCI and skipped it for every other bus. Its verdict depends on the bus, and it admits
 // a platform device behind an SMMU with a GICv2m, which can forge any MSI.
 struct rfc_2014 {
-    static constexpr std::string_view name = "2014 RFC (skip for non-PCI)";
-    static constexpr bool is_kernel_rule = true;
-    static constexpr bool per_device = false;
+    static constexpr rule_facts facts{.name = "2014 RFC (skip for non-PCI)"};
     template <Iommu I, InterruptController C, Bus B>
     static constexpr isolation_verdict decide() noexcept {
         if (B::kind != bus_kind::pci)
@@ -105,12 +102,10 @@ struct rfc_2014 {
 // v6.3 rule, except that an exclusive MSI bank is decided per domain at attach, since
 // only the instance knows whether the bank is shared.
 struct exclusive_bank_aware {
-    static constexpr std::string_view name = "v6.3 + exclusive MSI banks";
-    static constexpr bool is_kernel_rule = true;
-    static constexpr bool per_device = true;
+    static constexpr rule_facts facts{.name = "v6.3 + exclusive MSI banks", .per_device = true};
     template <Iommu I, InterruptController C, Bus B>
     static constexpr isolation_verdict decide() noexcept {
-        if (C::isolation == msi_isolation::exclusive_bank)
+        if (C::caps.isolation == msi_isolation::exclusive_bank)
             return {msi_verdict::runtime, isolation_cause::exclusive_bank_at_runtime};
         return linux_v6_3::decide<I, C, B>();
     }
@@ -118,17 +113,39 @@ struct exclusive_bank_aware {
 
 using current = linux_v6_3;
 
-} // namespace passthru::rules
+// The rules Linux releases applied, oldest first (SEMANTICS H.3). Before v3.15 type1 checked
+// once, when the container was opened; that rule is not modelled.
+using shipped = std::tuple<linux_v3_15, linux_v4_11, linux_v6_3>;
 
-namespace passthru {
-
-// A kernel rule set: a type with a name, `is_kernel_rule`, `per_device` and a
-// `decide<I, C, B>()` verdict. Users may add their own.
-template <class R>
-concept KernelRule = requires {
-    { R::name } -> std::convertible_to<std::string_view>;
-    { R::per_device } -> std::convertible_to<bool>;
-    requires R::is_kernel_rule;
+namespace detail {
+template <class Tuple>
+struct rule_for;
+template <class... R>
+struct rule_for<std::tuple<R...>> {
+    static constexpr std::optional<rule_facts> facts(kernel_version v) noexcept {
+        std::optional<rule_facts> out;
+        ((R::facts.applied_in(v) ? (void)(out = R::facts) : (void)0), ...);
+        return out;
+    }
+    static constexpr std::size_t index(kernel_version v) noexcept {
+        std::size_t i = 0, n = 0;
+        ((R::facts.applied_in(v) ? (void)(i = n++) : (void)n++), ...);
+        return i;
+    }
+    template <unsigned Major, unsigned Minor>
+    using type = std::tuple_element_t<index({Major, Minor}), std::tuple<R...>>;
 };
+} // namespace detail
 
-} // namespace passthru
+// What the kernel Linux major.minor applied: for_kernel(6, 1) is linux_v4_11's facts (the
+// v6.0-v6.2 row), for_kernel(6, 12) linux_v6_3's; nothing before v3.15.
+constexpr std::optional<rule_facts> for_kernel(unsigned major, unsigned minor) noexcept {
+    return detail::rule_for<shipped>::facts({major, minor});
+}
+
+// The same as a type, for platform<..., rules::for_kernel_t<6, 1>>.
+template <unsigned Major, unsigned Minor>
+    requires(for_kernel(Major, Minor).has_value())
+using for_kernel_t = detail::rule_for<shipped>::template type<Major, Minor>;
+
+} // namespace passthru::rules

@@ -49,9 +49,9 @@ constexpr msi_setup select_msi_setup(const reserved_region_list& regions) noexce
         if (r.type == resv_type::sw_msi) sw = r.range.first;
     }
     if (sw) return {msi_strategy::sw_msi_cookie, sw};
-    if (C::isolation == msi_isolation::iommu_msi_table && I::caps.msi_table)
+    if (C::caps.isolation == msi_isolation::iommu_msi_table && I::caps.msi_table)
         return {msi_strategy::iommu_msi_table, std::nullopt};
-    if (C::msi_through_iommu) return {msi_strategy::vmm_maps_doorbell, std::nullopt};
+    if (C::caps.msi_through_iommu) return {msi_strategy::vmm_maps_doorbell, std::nullopt};
     return {msi_strategy::untranslated, std::nullopt};
 }
 

@@ -10,80 +10,45 @@
 //   map_prot   what type1 adds to every mapping (A.3: IOMMU_CACHE since v5.19)
 // Options: passthru::allow_unsafe_interrupts, and at most one kernel rule set
 // (passthru::rules::*, default rules::current).
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <tuple>
 #include <type_traits>
 
 #include <passthru/concepts/bus.hpp>
 #include <passthru/concepts/interrupt_controller.hpp>
 #include <passthru/concepts/iommu.hpp>
+#include <passthru/concepts/kernel_rule.hpp>
+#include <passthru/concepts/platform.hpp>
 #include <passthru/core/interval_set.hpp>
 #include <passthru/core/prot.hpp>
 #include <passthru/core/reserved_region.hpp>
-#include <passthru/policy/detail/static_string.hpp>
 #include <passthru/policy/kernel_rules.hpp>
 #include <passthru/policy/msi_strategy.hpp>
 #include <passthru/policy/options.hpp>
+#include <passthru/policy/reason.hpp>
 #include <passthru/policy/verdict.hpp>
 
 namespace passthru {
 
-enum class attach_decision : std::uint8_t {
-    allow,        // MSIs are isolated
-    allow_unsafe, // not isolated, attached anyway because of allow_unsafe_interrupts
-    refuse,       // not isolated: type1 returns EPERM
-    at_attach,    // only the instance can tell (see policy/attach.hpp)
-};
-
-constexpr std::string_view to_string(attach_decision d) noexcept {
-    switch (d) {
-    case attach_decision::allow: return "allow";
-    case attach_decision::allow_unsafe: return "allow (unsafe)";
-    case attach_decision::refuse: return "refuse (EPERM)";
-    case attach_decision::at_attach: return "check at attach";
-    }
-    return "?";
-}
-
 namespace detail {
 
+// The one kernel rule among the options, else the current one (Mp11-style: a constexpr
+// bool array over the pack and a loop, no recursion).
 template <class... Options>
-struct find_rule {
-    using type = rules::current;
-};
-template <class First, class... Rest>
-struct find_rule<First, Rest...> {
-    using type = std::conditional_t<KernelRule<First>, First, typename find_rule<Rest...>::type>;
-};
+constexpr std::size_t rule_index() noexcept {
+    constexpr bool is_rule[] = {KernelRule<Options>..., false};
+    for (std::size_t i = 0; i < sizeof...(Options); ++i)
+        if (is_rule[i]) return i;
+    return sizeof...(Options);
+}
+template <class... Options>
+using find_rule = std::tuple_element_t<rule_index<Options...>(), std::tuple<Options..., rules::current>>;
 
 template <class Option>
 inline constexpr bool is_known_option_v =
     std::is_same_v<Option, allow_unsafe_interrupts> || KernelRule<Option>;
-
-inline constexpr std::string_view sp = " ", lp = " (", rp = ")";
-inline constexpr std::string_view txt_isolates = " isolates MSIs: ";
-inline constexpr std::string_view txt_arch = ": the architecture isolates MSIs (arch_is_isolated_msi)";
-inline constexpr std::string_view txt_translates = " translates MSIs through its MSI table for ";
-inline constexpr std::string_view txt_cap = " reports IOMMU_CAP_INTR_REMAP with ";
-inline constexpr std::string_view txt_global =
-    ": every MSI irq domain carries MSI_REMAP, or there is none (global check before v6.3)";
-inline constexpr std::string_view txt_skipped = ": MSI check skipped for a non-PCI bus (2014 RFC)";
-inline constexpr std::string_view txt_override = "; set allow_unsafe_interrupts to attach anyway";
-inline constexpr std::string_view txt_overridden =
-    "; attached anyway: the platform sets allow_unsafe_interrupts";
-// The end of a refusal's reason: how to override it, or that it was overridden.
-template <bool Overridden>
-inline constexpr const std::string_view& override_suffix = txt_override;
-template <>
-inline constexpr const std::string_view& override_suffix<true> = txt_overridden;
-inline constexpr std::string_view txt_none = " provides no MSI isolation";
-inline constexpr std::string_view txt_lacks_table =
-    " needs an IOMMU MSI table that validates MSI data, which ";
-inline constexpr std::string_view txt_lacks_table2 = " lacks";
-inline constexpr std::string_view txt_bank_unknown =
-    ": the selected kernel rule does not recognise exclusive MSI banks";
-inline constexpr std::string_view txt_bank_runtime =
-    ": isolated only if the domain owns its MSI bank exclusively; checked at attach";
-inline constexpr std::string_view txt_no_cap = " does not report IOMMU_CAP_INTR_REMAP and ";
-inline constexpr std::string_view txt_no_cap2 = " MSI domains do not remap";
 
 // The IOMMU's static reserved regions, merged as iommu_get_group_resv_regions does
 // (SEMANTICS G.2, G.3).
@@ -96,44 +61,16 @@ constexpr reserved_region_list merged_reserved_regions() {
 // domain; a catalog entry that forgets would let a guest map over interrupts.
 template <Iommu I, InterruptController C>
 constexpr bool reserves_msi_window() {
-    if (!C::msi_window) return true;
+    if (!C::caps.msi_window) return true;
     for (const reserved_region& r : merged_reserved_regions<I>())
-        if (r.type == resv_type::msi && r.range.contains(*C::msi_window)) return true;
+        if (r.type == resv_type::msi && r.range.contains(*C::caps.msi_window)) return true;
     return false;
 }
 
-template <Iommu I, InterruptController C, Bus B, bool Overridden>
-struct reason_text {
-    static constexpr const std::string_view& txt_override = override_suffix<Overridden>;
-    static constexpr std::string_view kind = to_string(C::isolation);
-    using iname = name_of<I>;
-    using cname = name_of<C>;
-    using bname = name_of<B>;
-
-    static constexpr std::string_view for_cause(isolation_cause cause) noexcept {
-        switch (cause) {
-        case isolation_cause::isolating_irq_domain:
-            return join_v<cname::value, txt_isolates, kind>;
-        case isolation_cause::arch_isolated: return join_v<cname::value, txt_arch>;
-        case isolation_cause::iommu_msi_table:
-            return join_v<iname::value, txt_translates, cname::value>;
-        case isolation_cause::intr_remap_cap: return join_v<iname::value, txt_cap, cname::value>;
-        case isolation_cause::global_msi_remap: return join_v<cname::value, txt_global>;
-        case isolation_cause::bus_check_skipped: return join_v<bname::value, txt_skipped>;
-        case isolation_cause::no_isolation: return join_v<cname::value, txt_none, txt_override>;
-        case isolation_cause::iommu_lacks_msi_table:
-            return join_v<cname::value, txt_lacks_table, iname::value, txt_lacks_table2,
-                          txt_override>;
-        case isolation_cause::exclusive_bank_unknown:
-            return join_v<cname::value, txt_bank_unknown, txt_override>;
-        case isolation_cause::exclusive_bank_at_runtime:
-            return join_v<cname::value, txt_bank_runtime>;
-        case isolation_cause::no_cap_no_flag:
-            return join_v<iname::value, txt_no_cap, cname::value, txt_no_cap2, txt_override>;
-        }
-        return {};
-    }
-};
+// The reason for `Cause` on these components, in static storage (policy/reason.hpp).
+template <Iommu I, InterruptController C, Bus B, bool Overridden, isolation_cause Cause>
+inline constexpr reason_text reason_for =
+    isolation_reason(Cause, {I::name, C::name, B::name, C::caps.isolation}, Overridden);
 
 } // namespace detail
 
@@ -147,7 +84,7 @@ struct platform {
     static_assert(I::arch == C::arch,
                   "passthru::platform: the IOMMU and the interrupt controller belong to "
                   "different architectures");
-    static_assert(C::isolation != msi_isolation::remapped ||
+    static_assert(C::caps.isolation != msi_isolation::remapped ||
                       I::caps.intr_remap != intr_remap_cap::never,
                   "passthru::platform: interrupt remapping is done by the IOMMU, and this "
                   "IOMMU cannot remap interrupts");
@@ -155,7 +92,7 @@ struct platform {
     using iommu = I;
     using irq = C;
     using bus = B;
-    using rule = typename detail::find_rule<Options...>::type;
+    using rule = detail::find_rule<Options...>;
 
     static constexpr bool allows_unsafe_interrupts =
         has_option<allow_unsafe_interrupts, Options...>;
@@ -174,7 +111,7 @@ struct platform {
                                           : attach_decision::refuse;
 
     static constexpr std::string_view reason =
-        detail::reason_text<I, C, B, allows_unsafe_interrupts>::for_cause(isolation.cause);
+        detail::reason_for<I, C, B, allows_unsafe_interrupts, isolation.cause>.view();
 
     // The IOMMU's reserved regions, merged (SEMANTICS G.2, G.3).
     static constexpr reserved_region_list reserved_regions() {
@@ -185,6 +122,15 @@ struct platform {
     static constexpr interval_list usable_iova_ranges() {
         return subtract(interval_list{I::aperture}, excluded_iova(reserved_regions()));
     }
+    // The same list as an array computed at compile time: reading it costs nothing at run
+    // time and allocates nothing (usable_iova_ranges() builds a std::vector).
+    static constexpr std::size_t usable_iova_count = [] { return usable_iova_ranges().size(); }();
+    static constexpr auto usable_iova = [] {
+        std::array<interval, usable_iova_count> out{};
+        const interval_list ranges = usable_iova_ranges();
+        std::copy(ranges.begin(), ranges.end(), out.begin());
+        return out;
+    }();
 
     static constexpr msi_setup msi = select_msi_setup<I, C>(detail::merged_reserved_regions<I>());
 
@@ -204,14 +150,5 @@ struct platform {
                   "passthru::platform: the IOMMU does not reserve the interrupt controller's "
                   "hardware MSI window as an MSI region");
 };
-
-template <class T>
-inline constexpr bool is_platform_v = false;
-template <class I, class C, class B, class... O>
-inline constexpr bool is_platform_v<platform<I, C, B, O...>> = true;
-
-// Concept for anything built with platform<...>.
-template <class P>
-concept Platform = is_platform_v<P>;
 
 } // namespace passthru

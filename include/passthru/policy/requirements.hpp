@@ -2,7 +2,12 @@
 // static_assert helpers for static partitioning: a platform that cannot assign devices
 // safely fails to compile, with a message naming the missing property and the option
 // that overrides it. Use as `static_assert(passthru::require_isolated_msi<P>());`.
-#include <passthru/policy/platform.hpp>
+// Each message is the sentence P::reason gives for the same cause (policy/reason.hpp);
+// C++20 static_assert messages must be literals, so they are spelled here again, and
+// tests/unit/policy/reason_text.cpp holds the two to the same words.
+#include <passthru/concepts/platform.hpp>
+#include <passthru/policy/platform.hpp> // what a Platform is built with
+#include <passthru/policy/verdict.hpp>
 
 namespace passthru {
 
@@ -13,23 +18,27 @@ consteval bool require_isolated_msi() {
     static_assert(!(refused && why == isolation_cause::no_isolation),
                   "passthru: MSI isolation missing: the interrupt controller neither remaps "
                   "MSIs nor tags them with a hardware DeviceID; add the option "
-                  "passthru::allow_unsafe_interrupts to attach anyway");
+                  "passthru::allow_unsafe_interrupts (or set type1's allow_unsafe_interrupts) "
+                  "to attach anyway");
     static_assert(!(refused && why == isolation_cause::iommu_lacks_msi_table),
-                  "passthru: MSI isolation missing: the interrupt controller relies on an "
-                  "IOMMU MSI table that validates MSI data, which this IOMMU lacks; add the option "
-                  "passthru::allow_unsafe_interrupts to attach anyway");
+                  "passthru: MSI isolation missing: the interrupt controller relies on an IOMMU "
+                  "MSI table that validates MSI data, which this IOMMU lacks; add the option "
+                  "passthru::allow_unsafe_interrupts (or set type1's allow_unsafe_interrupts) "
+                  "to attach anyway");
     static_assert(!(refused && why == isolation_cause::exclusive_bank_unknown),
-                  "passthru: MSI isolation missing: the selected kernel rule does not "
-                  "recognise exclusive MSI banks (use passthru::rules::exclusive_bank_aware); "
-                  "add the option passthru::allow_unsafe_interrupts to attach anyway");
+                  "passthru: MSI isolation missing: the selected kernel rule does not recognise "
+                  "exclusive MSI banks (use passthru::rules::exclusive_bank_aware); add the "
+                  "option passthru::allow_unsafe_interrupts (or set type1's "
+                  "allow_unsafe_interrupts) to attach anyway");
     static_assert(!(refused && why == isolation_cause::no_cap_no_flag),
                   "passthru: MSI isolation missing: the IOMMU does not report "
                   "IOMMU_CAP_INTR_REMAP and the MSI domains do not remap under the selected "
-                  "kernel rule; add the option passthru::allow_unsafe_interrupts to attach anyway");
+                  "kernel rule; add the option passthru::allow_unsafe_interrupts (or set "
+                  "type1's allow_unsafe_interrupts) to attach anyway");
     static_assert(P::decision != attach_decision::at_attach,
-                  "passthru: MSI isolation is decided at attach (exclusive MSI bank): it "
-                  "cannot be proven at compile time; check passthru::plan_attach at run time "
-                  "or add the option passthru::allow_unsafe_interrupts");
+                  "passthru: MSI isolation is decided at attach (exclusive MSI bank): it cannot "
+                  "be proven at compile time; isolated only if the domain owns its MSI bank "
+                  "exclusively, which passthru::plan_attach checks");
     return true;
 }
 

@@ -22,6 +22,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -173,9 +174,10 @@ std::string outcome(const result<attach_plan>& r) {
     return r ? std::string("0") : std::string(errno_name(r.error().code));
 }
 
-template <class I, class C, class Rule>
+template <Platform P>
 expectation expect(bool unsafe, bool msi_domain) {
-    using P = platform<I, C, pci_bus, Rule>;
+    using I = typename P::iommu;
+    using C = typename P::irq;
     attach_facts facts;
     facts.allow_unsafe_interrupts = unsafe;
     facts.devices_have_msi_domain = msi_domain;
@@ -184,7 +186,7 @@ expectation expect(bool unsafe, bool msi_domain) {
 
     expectation e;
     e.platform = std::string(I::name) + " + " + std::string(C::name) + " under " +
-                 std::string(Rule::name) + (unsafe ? " with allow_unsafe_interrupts" : "");
+                 std::string(P::rule::facts.name) + (unsafe ? " with allow_unsafe_interrupts" : "");
     const result<attach_plan> plan = plan_attach<P>(facts);
     const result<attach_plan> retry = plan_attach<P>(with_unsafe);
     e.set_iommu = outcome(plan);
@@ -202,19 +204,24 @@ expectation expect(bool unsafe, bool msi_domain) {
     e.pgsizes = I::pgsizes.bits;
     e.dma_cc_iommu = P::dma_cc_iommu;
     e.cache_coherent = P::cache_coherent;
-    e.isolation = C::isolation;
-    e.generic_msi_domains = C::generic_msi_domains;
+    e.isolation = C::caps.isolation;
+    e.generic_msi_domains = C::caps.generic_msi_domains;
     e.amd_v1 = I::name == amd_vi<>::name;
     e.vtd = I::name == intel_vtd<>::name;
     e.vtd_snoop_control = I::caps.enforce_cache_coherency; // read only for VT-d
     return e;
 }
 
-// Debian 6.1 is v4.11-v6.2 rules (global irq-domain check or INTR_REMAP); 6.12 is v6.3+.
-template <class I, class C, bool MsiDomain = true>
+// What the model predicts for a catalog alias (with the IOMMU instance QEMU emulates) on
+// each booted kernel, through the public API alone: rules::for_kernel_t names the rule.
+// Debian 6.1 is the v6.0-v6.2 row of linux_v4_11 (global irq-domain check or
+// INTR_REMAP); 6.12 is v6.3+.
+template <template <class, class...> class Alias, class Iommu, bool MsiDomain = true>
 expectation model(std::string_view kernel, bool unsafe) {
-    if (kernel == "6.1") return expect<I, C, rules::linux_v4_11>(unsafe, MsiDomain);
-    return expect<I, C, rules::linux_v6_3>(unsafe, MsiDomain);
+    static_assert(std::is_same_v<rules::for_kernel_t<6, 1>, rules::linux_v4_11> &&
+                  std::is_same_v<rules::for_kernel_t<6, 12>, rules::linux_v6_3>);
+    if (kernel == "6.1") return expect<Alias<pci_bus, Iommu, rules::for_kernel_t<6, 1>>>(unsafe, MsiDomain);
+    return expect<Alias<pci_bus, Iommu, rules::for_kernel_t<6, 12>>>(unsafe, MsiDomain);
 }
 
 // QEMU 7.2's VT-d: aw-bits 39, no snoop control (ECAP.SC = 0), 2M and 1G superpages.
@@ -231,18 +238,18 @@ struct config {
 // the hardware, but the kernel runs with intremap=off, so nothing remaps. GICv3 without
 // an ITS has no MSI irq domain at all (the kernel logs "No ITS available").
 const std::vector<config> configs = {
-    {"x86-vtd-ir", &model<qemu_vtd, x86_intel_ir>, "1234:11e8", true},
-    {"x86-vtd-noir", &model<qemu_vtd, x86_apic_no_ir>, "1234:11e8", true},
-    {"x86-vtd-noir-unsafe", &model<qemu_vtd, x86_apic_no_ir>, "1234:11e8", false},
-    {"x86-vtd-ir-kernel-off", &model<qemu_vtd, x86_apic_no_ir>, "1234:11e8", false},
+    {"x86-vtd-ir", &model<x86_vtd_ir, qemu_vtd>, "1234:11e8", true},
+    {"x86-vtd-noir", &model<x86_vtd_no_ir, qemu_vtd>, "1234:11e8", true},
+    {"x86-vtd-noir-unsafe", &model<x86_vtd_no_ir, qemu_vtd>, "1234:11e8", false},
+    {"x86-vtd-ir-kernel-off", &model<x86_vtd_no_ir, qemu_vtd>, "1234:11e8", false},
     // aw-bits=48,snoop-control=on: the catalog's default intel_vtd<> (x86_vtd_ir<>).
-    {"x86-vtd48-sc-ir", &model<intel_vtd<>, x86_intel_ir>, "1234:11e8", false},
-    {"x86-amdvi-ir", &model<amd_vi<>, x86_amd_ir>, "1234:11e8", false},
-    {"x86-amdvi-noir", &model<amd_vi<>, x86_apic_no_ir>, "1234:11e8", false},
-    {"arm-smmuv3-its", &model<arm_smmuv3<>, gicv3_its>, "1234:11e8", true},
-    {"arm-smmuv3-gicv2m", &model<arm_smmuv3<>, gicv2m>, "1234:11e8", true},
-    {"arm-smmuv3-gicv3-noits", &model<arm_smmuv3<>, gicv3_no_its, false>, "8086:10d3", false},
-    {"arm-smmuv3-gicv3-noits-unsafe", &model<arm_smmuv3<>, gicv3_no_its, false>, "8086:10d3", false},
+    {"x86-vtd48-sc-ir", &model<x86_vtd_ir, intel_vtd<>>, "1234:11e8", false},
+    {"x86-amdvi-ir", &model<x86_amdvi_ir, amd_vi<>>, "1234:11e8", false},
+    {"x86-amdvi-noir", &model<x86_amdvi_no_ir, amd_vi<>>, "1234:11e8", false},
+    {"arm-smmuv3-its", &model<arm_smmuv3_its, arm_smmuv3<>>, "1234:11e8", true},
+    {"arm-smmuv3-gicv2m", &model<arm_smmuv3_gicv2m, arm_smmuv3<>>, "1234:11e8", true},
+    {"arm-smmuv3-gicv3-noits", &model<arm_smmuv3_gicv3_no_its, arm_smmuv3<>, false>, "8086:10d3", false},
+    {"arm-smmuv3-gicv3-noits-unsafe", &model<arm_smmuv3_gicv3_no_its, arm_smmuv3<>, false>, "8086:10d3", false},
 };
 
 const std::vector<std::string_view> kernels = {"6.1", "6.12"};

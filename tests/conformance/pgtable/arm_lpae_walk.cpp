@@ -118,6 +118,28 @@ TEST_CASE("PGTABLE §1.11 example 1-2: 2M blocks at stage 1 and in a concatenate
     }
 }
 
+TEST_CASE("PGTABLE §1.6: a 64K-granule fill across PA 2^48 packs every page's PA[51:48] anew") {
+    // Descriptors are linear in the PA only inside one 2^48 block (leaf_linear_lg2): past
+    // it, PA bit 48 lives in descriptor bit 12, so the walker must start a new fill there.
+    using f = arm_lpae<arm_lpae_config{.granule = 65536, .ias = 52, .oas = 52}>;
+    table_fixture<f> fx(8);
+    auto t = page_table<f, arena_allocator>::create(fx.arena);
+    REQUIRE(t);
+    const std::uint64_t boundary = std::uint64_t{1} << 48;
+    REQUIRE(t->map(iova{GiB}, phys_addr{boundary - 2 * 64 * KiB}, 4 * 64 * KiB, rwc,
+                   pgsize_bitmap{64 * KiB}));
+    const auto e = list_entries<f>(*t, fx.arena);
+    REQUIRE(e.size() == 4);
+    for (std::uint64_t k = 0; k < 4; ++k) {
+        INFO("page " << k);
+        const entry_info& page = e.at(GiB + k * 64 * KiB);
+        CHECK(page.pa == boundary - 2 * 64 * KiB + k * 64 * KiB);
+        CHECK(page.pte == f::make_leaf(phys_addr{page.pa}, 0, 16, rwc));
+    }
+    // PA 2^48 itself: bit 48 of the PA is bit 12 of the descriptor, and [47:16] are 0.
+    CHECK((e.at(GiB + 2 * 64 * KiB).pte & 0x0000'FFFF'FFFF'F000) == 0x1000);
+}
+
 TEST_CASE("PGTABLE §0.4: ARM since 6.13 refuses to unmap part of a block, whole blocks go") {
     table_fixture<s1_4k> fx;
     auto t = page_table<s1_4k, arena_allocator>::create(fx.arena);

@@ -57,3 +57,51 @@ TEST_CASE("PGTABLE §4.2: AMD-Vi contiguous entries land in the walker as replic
     CHECK(t->unmap(iova{0x1230000}, 4 * KiB) == 64 * KiB);
     CHECK(fx.arena.live_units() == 1);
 }
+
+TEST_CASE("PGTABLE §8: an AMD-Vi 6-level harvest runs up to 2^64-1 and stops there") {
+    using amd6_dirty = amd_v1<amd_v1_config{.mode = 6, .dirty_tracking = true}>;
+    static_assert(amd6_dirty::va_bits == 64);
+    table_fixture<amd6_dirty> fx(16);
+    auto t = page_table<amd6_dirty, arena_allocator>::create(fx.arena);
+    REQUIRE(t);
+    const std::uint64_t last_2m = ~std::uint64_t{0} - (2 * MiB - 1); // 2^64 - 2M
+    REQUIRE(t->map(iova{last_2m}, phys_addr{GiB}, 2 * MiB, prot::read | prot::write,
+                   pgsize_bitmap{4 * KiB}));
+    pte_t* leaves = leaf_table<amd6_dirty>(*t, fx.arena, last_2m);
+    REQUIRE(leaves != nullptr);
+    leaves[0] |= amd6_dirty::d_bit;   // the first page of the last 2M
+    leaves[511] |= amd6_dirty::d_bit; // the page that ends at 2^64-1
+
+    std::array<std::uint64_t, 8> words{};
+    dirty_bitmap bits{iova{last_2m}, 4 * KiB, words};
+    iotlb_gather g;
+    REQUIRE(t->read_and_clear_dirty(iova{last_2m}, 2 * MiB, bits, g));
+    CHECK(words[0] == 1);
+    CHECK(words[7] == std::uint64_t{1} << 63);
+    for (std::size_t w = 1; w < 7; ++w) CHECK(words[w] == 0);
+    CHECK(g.range == interval{last_2m, ~std::uint64_t{0}});
+    CHECK((leaves[511] & amd6_dirty::d_bit) == 0);
+
+    // A range that wraps past 2^64-1 is refused (EOVERFLOW) and cleans nothing.
+    leaves[511] |= amd6_dirty::d_bit;
+    auto wrapped = t->read_and_clear_dirty(iova{~std::uint64_t{0} - 0xFFF}, 0x2000, bits, g);
+    REQUIRE_FALSE(wrapped);
+    CHECK(wrapped.error().code == errc::eoverflow);
+    CHECK((leaves[511] & amd6_dirty::d_bit) != 0);
+}
+
+TEST_CASE("PGTABLE §8: a harvest past the input width is ERANGE, and a 0-byte one EINVAL") {
+    using vtd_dirty = vtd_ss<vtd_ss_config{.levels = 4, .dirty_tracking = true}>;
+    table_fixture<vtd_dirty> fx(16);
+    auto t = page_table<vtd_dirty, arena_allocator>::create(fx.arena);
+    REQUIRE(t);
+    std::array<std::uint64_t, 1> words{};
+    dirty_bitmap bits{iova{0}, 4 * KiB, words};
+    iotlb_gather g;
+    auto beyond = t->read_and_clear_dirty(iova{(std::uint64_t{1} << 48) - 0x1000}, 0x2000, bits, g);
+    REQUIRE_FALSE(beyond);
+    CHECK(beyond.error().code == errc::erange);
+    auto empty = t->read_and_clear_dirty(iova{0}, 0, bits, g);
+    REQUIRE_FALSE(empty);
+    CHECK(empty.error().code == errc::einval);
+}

@@ -11,8 +11,17 @@
 #include <passthru/concepts/interrupt_controller.hpp>
 #include <passthru/concepts/iommu.hpp>
 #include <passthru/concepts/iommu_domain.hpp>
+#include <passthru/concepts/kernel_rule.hpp>
+#include <passthru/concepts/page_allocator.hpp>
+#include <passthru/concepts/page_table_format.hpp>
+#include <passthru/concepts/platform.hpp>
+#include <passthru/concepts/walk_hooks.hpp>
+#include <passthru/pgtable/arena_allocator.hpp>
+#include <passthru/pgtable/domain.hpp>
 #include <passthru/platforms/catalog.hpp>
 
+#include "mock_format.hpp"
+#include "pgtable_harness.hpp"
 #include "reference_domain.hpp"
 
 using namespace passthru;
@@ -48,14 +57,20 @@ struct bus_kind_is_string : bus_no_groups {
     static constexpr std::string_view kind = "pci";
 };
 
-// Interrupt controller without a hardware-window fact.
-struct irq_no_window {
+// Interrupt controller with its facts as loose statics instead of the caps aggregate.
+struct irq_no_caps {
     static constexpr std::string_view name = "x";
     static constexpr isa arch = isa::arm;
     static constexpr msi_isolation isolation = msi_isolation::none;
     static constexpr bool msi_through_iommu = true;
     static constexpr bool generic_msi_domains = true;
     static constexpr bool msi_remap_flag_pre_6_3 = false;
+};
+// ...and one whose caps are the IOMMU's aggregate.
+struct irq_wrong_caps {
+    static constexpr std::string_view name = "x";
+    static constexpr isa arch = isa::arm;
+    static constexpr iommu_caps caps{};
 };
 
 // IOMMU whose reserved regions are not a range of reserved_region.
@@ -92,11 +107,126 @@ struct domain_mutable_lookup {
     bool enforce_cache_coherency() const { return false; }
 };
 
+// Page-table formats, each one piece short of the next concept up.
+struct geometry_only {
+    static constexpr unsigned top_level = 1, va_bits = 30, oa_bits = 40;
+    static constexpr unsigned item_lg2(unsigned l) { return 12 + 9 * l; }
+    static constexpr unsigned table_lg2(unsigned) { return 9; }
+    static constexpr std::uint64_t leaf_sizes(unsigned l) { return std::uint64_t{1} << item_lg2(l); }
+};
+struct geometry_seven_levels : geometry_only {
+    static constexpr unsigned top_level = 6;
+};
+struct codec_without_name : geometry_only {
+    static constexpr pte_t make_table(phys_addr pa, unsigned) { return pa.value | 1; }
+    static constexpr pte_t make_leaf(phys_addr pa, unsigned, unsigned, prot) { return pa.value | 3; }
+    static constexpr pte_kind classify(pte_t e, unsigned) {
+        return e & 2 ? pte_kind::leaf : e & 1 ? pte_kind::table : pte_kind::empty;
+    }
+    static constexpr phys_addr table_pa(pte_t e) { return phys_addr{e & ~0xFFFull}; }
+    static constexpr phys_addr leaf_pa(pte_t e, unsigned) { return phys_addr{e & ~0xFFFull}; }
+    static constexpr unsigned leaf_size_lg2(pte_t, unsigned l) { return item_lg2(l); }
+    static constexpr prot leaf_prot(pte_t, unsigned) { return prot::read; }
+};
+struct codec_leaf_prot_int : codec_without_name {
+    static constexpr int leaf_prot(pte_t, unsigned) { return 1; }
+};
+struct format_without_dirty : codec_without_name {
+    static constexpr std::string_view name = "x";
+    static constexpr unsigned leaf_linear_lg2 = 64;
+    static constexpr partial_unmap partial_leaf_unmap = partial_unmap::whole_leaf;
+};
+struct format_half_dirty : format_without_dirty {
+    static constexpr bool is_dirty(pte_t e) { return e & 4; } // but no make_clean
+};
+
+// Domains, each with one half of IommuDomain.
+struct mapper_only {
+    result<void> map(iova, phys_addr, std::uint64_t, prot) { return {}; }
+    std::uint64_t unmap(iova, std::uint64_t) { return 0; }
+    std::optional<phys_addr> iova_to_phys(iova) const { return std::nullopt; }
+};
+struct geometry_only_domain {
+    static constexpr iommu_caps caps{};
+    pgsize_bitmap pgsizes() const { return {4096}; }
+    interval aperture() const { return whole_space; }
+    reserved_region_list reserved_regions() const { return {}; }
+    bool enforce_cache_coherency() const { return false; }
+};
+
+// An allocator that cannot free, and one whose table_at needs a mutable allocator.
+struct allocator_no_free {
+    std::optional<table_page> alloc_table(std::size_t) { return std::nullopt; }
+    pte_t* table_at(phys_addr) const { return nullptr; }
+};
+struct allocator_mutable_lookup {
+    std::optional<table_page> alloc_table(std::size_t) { return std::nullopt; }
+    void free_table(table_page, std::size_t) {}
+    pte_t* table_at(phys_addr) { return nullptr; }
+};
+
+// Hooks that cannot flush.
+struct hooks_no_flush {
+    void sync_ptes(const pte_t*, std::size_t) {}
+};
+
+// A kernel rule with its facts as loose statics (the shape before the aggregate).
+struct rule_loose {
+    static constexpr std::string_view name = "x";
+    static constexpr bool per_device = true;
+};
+
+// A platform-like type that lacks its reason.
+struct platform_no_reason {
+    using iommu = arm_smmuv3<>;
+    using irq = gicv3_its;
+    using bus = pci_bus;
+    using rule = rules::current;
+    static constexpr int isolation = 0, verdict = 0, decision = 0, msi = 0;
+    static constexpr bool allows_unsafe_interrupts = false, cache_coherent = true,
+                          assignable = true, dma_cc_iommu = false;
+    static constexpr prot map_prot = prot::cache;
+};
+
 } // namespace near_miss
+
+// The page-table concepts, piece by piece.
+static_assert(PageTableGeometry<near_miss::geometry_only> && !PageTableCodec<near_miss::geometry_only>);
+static_assert(!PageTableGeometry<near_miss::geometry_seven_levels>);
+static_assert(PageTableCodec<near_miss::codec_without_name> &&
+              !PageTableFormat<near_miss::codec_without_name>);
+static_assert(!PageTableCodec<near_miss::codec_leaf_prot_int>);
+static_assert(PageTableFormat<near_miss::format_without_dirty> &&
+              !DirtyTrackingFormat<near_miss::format_without_dirty>);
+static_assert(!DirtyTrackingFormat<near_miss::format_half_dirty>);
+static_assert(DirtyTrackingFormat<testing::mock_format<>>);
+static_assert(DirtyTrackingFormat<amd_vi<>::dirty_table_format> &&
+              !DirtyTrackingFormat<amd_vi<>::table_format>);
+
+// The two halves of a domain.
+static_assert(IommuDomainMapper<near_miss::mapper_only> && !IommuDomain<near_miss::mapper_only>);
+static_assert(IommuDomainGeometry<near_miss::geometry_only_domain> &&
+              !IommuDomain<near_miss::geometry_only_domain>);
+static_assert(IommuDomain<pgtable::domain<intel_vtd<>, pgtable::arena_allocator>>);
+static_assert(!IommuDomainMapper<near_miss::domain_unmap_bool>);
+static_assert(IommuDomainGeometry<near_miss::domain_unmap_bool>);
+
+// Allocators and hooks.
+static_assert(PageAllocator<pgtable::arena_allocator>);
+static_assert(!PageAllocator<near_miss::allocator_no_free>);
+static_assert(!PageAllocator<near_miss::allocator_mutable_lookup>);
+static_assert(WalkHooks<pgtable::coherent_walk> && WalkHooks<testing::sync_recorder>);
+static_assert(!WalkHooks<near_miss::hooks_no_flush>);
+
+// Kernel rules and platforms.
+static_assert(KernelRule<rules::linux_v6_3> && !KernelRule<near_miss::rule_loose>);
+static_assert(Platform<arm_smmuv3_its<>> && Platform<x86_vtd_no_ir<pci_bus, allow_unsafe_interrupts>>);
+static_assert(!Platform<near_miss::platform_no_reason> && !Platform<arm_smmuv3<>>);
 
 static_assert(!Bus<near_miss::bus_no_groups>);
 static_assert(!Bus<near_miss::bus_kind_is_string>);
-static_assert(!InterruptController<near_miss::irq_no_window>);
+static_assert(!InterruptController<near_miss::irq_no_caps>);
+static_assert(!InterruptController<near_miss::irq_wrong_caps>);
 static_assert(!Iommu<near_miss::iommu_bad_regions>);
 static_assert(!IommuDomain<near_miss::domain_unmap_bool>);
 static_assert(!IommuDomain<near_miss::domain_mutable_lookup>);

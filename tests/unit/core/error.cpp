@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <cerrno>
+#include <cstring>
+#include <string>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
@@ -13,7 +15,8 @@
 
 using passthru::errc;
 
-static_assert(std::is_error_code_enum_v<errc>);
+// An error-condition enum, as std::errc is: it compares with error codes of any category.
+static_assert(std::is_error_condition_enum_v<errc> && !std::is_error_code_enum_v<errc>);
 static_assert(static_cast<int>(errc::einval) == 22);
 static_assert(passthru::errno_name(errc::eoverflow) == "EOVERFLOW");
 static_assert([] {
@@ -29,7 +32,6 @@ TEST_CASE("DESIGN core/ errc: values and names are the Linux errnos") {
         int host; // <cerrno> on this (Linux) host, as a second witness
     };
     const row r = GENERATE(values<row>({
-        {errc::ok, 0, "OK", 0},
         {errc::eperm, 1, "EPERM", EPERM},
         {errc::enoent, 2, "ENOENT", ENOENT},
         {errc::eio, 5, "EIO", EIO},
@@ -54,35 +56,38 @@ TEST_CASE("DESIGN core/ errc: values and names are the Linux errnos") {
     CHECK(static_cast<int>(r.e) == r.value);
     CHECK(r.value == r.host);
     CHECK(passthru::errno_name(r.e) == r.name);
-    CHECK(passthru::make_error_code(r.e).message() == r.name);
+    // The strerror text after the name, as glibc words it on this host.
+    CHECK(passthru::make_error_code(r.e).message() ==
+          std::string(r.name) + ": " + std::strerror(r.host));
+    CHECK(passthru::describe(r.e).text == std::strerror(r.host));
 }
 
 TEST_CASE("DESIGN core/ errc: an unknown value has a placeholder name") {
     CHECK(passthru::errno_name(static_cast<errc>(1234)) == "E?");
-    CHECK(passthru::error_category().message(1234) == "E?");
+    CHECK(passthru::error_category().message(1234) == "E?: Unknown error");
 }
 
 TEST_CASE("DESIGN core/ errc: converts to std::error_code and compares with std::errc") {
-    std::error_code ec = errc::einval;
+    const std::error_code ec = passthru::make_error_code(errc::einval);
     CHECK(ec.value() == 22);
     CHECK(std::string_view(ec.category().name()) == "passthru");
     CHECK(ec == std::errc::invalid_argument);
     CHECK(ec != std::errc::no_such_file_or_directory);
     CHECK(ec == errc::einval);
     CHECK(ec != errc::eexist);
-    CHECK(ec.message() == "EINVAL");
+    CHECK(ec.message() == "EINVAL: Invalid argument");
     CHECK(ec); // a real error is truthy
 
-    CHECK(std::error_code(errc::eperm) == std::errc::operation_not_permitted);
-    CHECK(std::error_code(errc::enomem) == std::errc::not_enough_memory);
-    CHECK(std::error_code(errc::eexist) == std::errc::file_exists);
-    CHECK(std::error_code(errc::enodev) == std::errc::no_such_device);
-    CHECK(std::error_code(errc::enospc) == std::errc::no_space_on_device);
-    CHECK(std::error_code(errc::eoverflow) == std::errc::value_too_large);
-    CHECK(std::error_code(errc::eopnotsupp) == std::errc::operation_not_supported);
-    CHECK(std::error_code(errc::eaddrinuse) == std::errc::address_in_use);
-    CHECK(std::error_code(errc::enotty) == std::errc::inappropriate_io_control_operation);
-    CHECK(std::error_code(errc::ebusy) != std::errc::invalid_argument);
+    CHECK(passthru::make_error_code(errc::eperm) == std::errc::operation_not_permitted);
+    CHECK(passthru::make_error_code(errc::enomem) == std::errc::not_enough_memory);
+    CHECK(passthru::make_error_code(errc::eexist) == std::errc::file_exists);
+    CHECK(passthru::make_error_code(errc::enodev) == std::errc::no_such_device);
+    CHECK(passthru::make_error_code(errc::enospc) == std::errc::no_space_on_device);
+    CHECK(passthru::make_error_code(errc::eoverflow) == std::errc::value_too_large);
+    CHECK(passthru::make_error_code(errc::eopnotsupp) == std::errc::operation_not_supported);
+    CHECK(passthru::make_error_code(errc::eaddrinuse) == std::errc::address_in_use);
+    CHECK(passthru::make_error_code(errc::enotty) == std::errc::inappropriate_io_control_operation);
+    CHECK(passthru::make_error_code(errc::ebusy) != std::errc::invalid_argument);
 }
 
 TEST_CASE("DESIGN core/ errc: error carries a code and a reason, and converts to error_code") {
@@ -111,4 +116,34 @@ TEST_CASE("DESIGN core/ errc: result<T> and fail carry the code and the reason")
     REQUIRE_FALSE(refused);
     CHECK(refused.error().code == errc::eperm);
     CHECK(refused.error().reason == "unsafe interrupts");
+}
+
+TEST_CASE("DESIGN core/ errc: an errno from the kernel compares equal to the errc, both ways") {
+    // What a VMM holds after a failed ioctl: errno in the generic or the system category.
+    const std::error_code generic(EPERM, std::generic_category());
+    const std::error_code system(EINVAL, std::system_category());
+    CHECK(generic == errc::eperm);
+    CHECK(errc::eperm == generic);
+    CHECK(generic != errc::einval);
+    CHECK(system == errc::einval);
+    CHECK(errc::einval == system);
+    CHECK(system != errc::eperm);
+    CHECK(std::error_code(ENOSPC, std::generic_category()) == errc::enospc);
+    CHECK(std::error_code(EOVERFLOW, std::system_category()) == errc::eoverflow);
+    // And passthru's own codes compare with both.
+    CHECK(passthru::make_error_code(errc::eexist) == errc::eexist);
+    CHECK(passthru::make_error_code(errc::eexist) == std::errc::file_exists);
+    CHECK(std::system_error(EBUSY, std::system_category()).code() == errc::ebusy);
+}
+
+TEST_CASE("DESIGN core/ errc: message() gives the name, the strerror text, the reason and the range") {
+    const passthru::error plain{errc::eperm, "GICv2m provides no MSI isolation"};
+    CHECK(passthru::message(plain) ==
+          "EPERM: Operation not permitted: GICv2m provides no MSI isolation");
+    const passthru::error ranged{errc::einval, "a direct reserved region covers the aperture",
+                                 passthru::interval{0x1000, 0xFFFF'FFFF'FFFF'FFFF}};
+    CHECK(passthru::message(ranged) == "EINVAL: Invalid argument: a direct reserved region "
+                                       "covers the aperture [0x1000, 0xffffffffffffffff]");
+    CHECK(passthru::message(passthru::error{errc::enomem, {}}) == "ENOMEM: Cannot allocate memory");
+    CHECK(ranged != passthru::error{errc::einval, "a direct reserved region covers the aperture"});
 }

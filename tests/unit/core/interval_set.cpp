@@ -41,9 +41,9 @@ constexpr bool normalize_merges_at_top() {
 
 static_assert(msi_hole_chain_is_constexpr());
 static_assert(normalize_merges_at_top());
-static_assert(passthru::interval_range<interval_list>);
-static_assert(passthru::interval_range<const std::vector<interval>&>);
-static_assert(!passthru::interval_range<std::vector<int>>);
+static_assert(passthru::IntervalRange<interval_list>);
+static_assert(passthru::IntervalRange<const std::vector<interval>&>);
+static_assert(!passthru::IntervalRange<std::vector<int>>);
 
 TEST_CASE("SEMANTICS A.1: normalize sorts and merges overlapping intervals") {
     using passthru::normalize;

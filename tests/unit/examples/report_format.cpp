@@ -211,7 +211,10 @@ TEST_CASE("examples/report: rows hold the values SEMANTICS gives") {
         CHECK(r.v4_11.verdict == msi_verdict::isolated);
         CHECK(r.decision == passthru::attach_decision::refuse);
         CHECK(r.v6_3.reason ==
-              "GICv3 (no ITS) provides no MSI isolation; set allow_unsafe_interrupts to attach anyway");
+              "GICv3 (no ITS): MSI isolation missing: the interrupt controller neither remaps MSIs "
+              "nor tags them with a hardware DeviceID; add the option "
+              "passthru::allow_unsafe_interrupts (or set type1's allow_unsafe_interrupts) to attach "
+              "anyway");
     }
     SECTION("PAMU + MSI bank: refused by v6.3+, decided per domain with exclusive banks (H.6)") {
         const auto& r = find_row(rows, "Freescale PAMU", "Freescale MSI bank");

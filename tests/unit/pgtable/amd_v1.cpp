@@ -9,6 +9,7 @@
 #include <bit>
 #include <cstdint>
 #include <string_view>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -17,6 +18,8 @@
 #include <passthru/core/page_size.hpp>
 #include <passthru/core/prot.hpp>
 #include <passthru/pgtable/amd_v1.hpp>
+
+#include "format_properties.hpp"
 
 using passthru::GiB;
 using passthru::low_mask;
@@ -73,24 +76,6 @@ void for_each_leaf_size(Fn fn) {
             if (F::leaf_sizes(level) >> s & 1) fn(level, s);
 }
 
-// A table at `level` holding one leaf entry as the walker writes it (PGTABLE §4.1): the
-// same word in 2^(size - item) slots from a slot index aligned to that count -- here the
-// second such position, so slot 0 shows the neighbour stays empty.
-struct filled_table {
-    std::vector<pte_t> slot;
-    unsigned first = 0, count = 0;
-};
-template <class F>
-filled_table fill(unsigned level, unsigned size_lg2, pte_t e) {
-    filled_table t;
-    t.slot.assign(std::size_t{1} << F::table_lg2(level), 0);
-    t.count = 1u << (size_lg2 - F::item_lg2(level));
-    t.first = t.count;
-    REQUIRE(t.first + t.count <= t.slot.size()); // an entry is at most half a table
-    for (unsigned i = 0; i < t.count; ++i) t.slot[t.first + i] = e;
-    return t;
-}
-
 template <class F>
 concept has_dirty_ops = requires(pte_t p) {
     F::is_dirty(p);
@@ -117,11 +102,11 @@ static_assert(amd6::table_lg2(5) == 7 && amd6::table_lg2(4) == 9);
 static_assert(amd6::leaf_sizes(3) == 0xFF00'0000'0000); // the 512G level (§7.4)
 static_assert(amd6::leaf_linear_lg2 == 52);
 static_assert(amd6::partial_leaf_unmap == passthru::partial_unmap::whole_leaf);
-static_assert(!amd4::dirty_tracking && amd6_dirty::dirty_tracking);
+static_assert(!passthru::DirtyTrackingFormat<amd4> && passthru::DirtyTrackingFormat<amd6_dirty>);
 static_assert(!has_dirty_ops<amd4> && has_dirty_ops<amd6_dirty>);
 static_assert(amd4::name == std::string_view{"AMD-Vi v1"});
 // Linux's generic_pt bitmap: every power of two 4K..2^51 except 512G (§4.1, §7.3).
-static_assert(amd6::pgsizes().bits == 0x000F'FF7F'FFFF'F000);
+static_assert(passthru::pgtable::format_pgsizes<amd6>().bits == 0x000F'FF7F'FFFF'F000);
 
 TEST_CASE("PGTABLE §4.2: AMD v1 default-size leaves and PDEs equal the computed examples") {
     SECTION("2 MiB RW leaf at level 1 (NL=0) -> PA 0x40000000, with and without FC") {
@@ -203,7 +188,7 @@ TEST_CASE("PGTABLE §4: AMD v1 mode m is m levels over 2^(12+9m) bytes, and Mode
     CHECK_FALSE(amd6::registers(phys_addr{0x1000}).host_dirty);
 }
 
-TEMPLATE_TEST_CASE("PGTABLE §7.4 test_table_radix: AMD v1 index fields tile the IOVA space",
+TEMPLATE_TEST_CASE("PGTABLE §4: AMD v1 level L decodes IOVA[20+9L : 12+9L], the 6-level root [63:57]",
                    "[pgtable][amd]", amd1, amd2, amd3, amd4, amd5, amd6) {
     using F = TestType;
     // §4: level L decodes VA[20+9L : 12+9L]; the 6-level root only VA[63:57].
@@ -211,28 +196,19 @@ TEMPLATE_TEST_CASE("PGTABLE §7.4 test_table_radix: AMD v1 index fields tile the
                                                   genmask(38, 30), genmask(47, 39),
                                                   genmask(56, 48), genmask(63, 57)};
     CHECK(F::item_lg2(0) == 12);
-    std::uint64_t covered = 0;
     for (unsigned level = 0; level <= F::top_level; ++level) {
         const unsigned lo = F::item_lg2(level), hi = lo + F::table_lg2(level) - 1;
         CHECK(genmask(hi, lo) == fields[level]);
-        CHECK((covered & genmask(hi, lo)) == 0); // no overlap
-        covered |= genmask(hi, lo);
-        if (level < F::top_level) CHECK(hi + 1 == F::item_lg2(level + 1)); // no gap
     }
-    CHECK(F::item_lg2(F::top_level) + F::table_lg2(F::top_level) == F::va_bits);
-    CHECK(covered == genmask(F::va_bits - 1, 12));
 }
 
-TEMPLATE_TEST_CASE("PGTABLE §7.4 test_entry_possible_sizes: AMD v1 levels offer the slot size up "
-                   "to half a table, never 512G",
+TEMPLATE_TEST_CASE("PGTABLE §4.1: AMD v1 levels offer the slot size up to half a table, never 512G",
                    "[pgtable][amd]", amd1, amd2, amd3, amd4, amd5, amd6) {
     using F = TestType;
     for (unsigned level = 0; level <= F::top_level; ++level) {
         const std::uint64_t sizes = F::leaf_sizes(level);
         const unsigned item = F::item_lg2(level);
         INFO("level " << level);
-        CHECK((sizes & low_mask(item - 1)) == 0);                        // nothing smaller
-        CHECK((sizes & ~low_mask(item + F::table_lg2(level) - 1)) == 0); // < a whole table
         CHECK((sizes & (std::uint64_t{1} << 39)) == 0);                  // no 512G (§4.1)
         if (level == 3)
             CHECK(sizes == 0xFF00'0000'0000); // 1T..128T: the generic_pt exception
@@ -251,48 +227,26 @@ TEMPLATE_TEST_CASE("PGTABLE §7.4 test_entry_possible_sizes: AMD v1 levels offer
 }
 
 TEST_CASE("PGTABLE §4.1: an AMD v1 domain's page sizes follow its mode") {
-    CHECK(amd1::pgsizes().bits == 0x1F'F000);           // 4K..1M
-    CHECK(amd3::pgsizes().bits == 0x7F'FFFF'F000);      // 4K..256G
-    CHECK(amd4::pgsizes().bits == 0xFF7F'FFFF'F000);    // 4K..128T minus 512G
-    CHECK(amd5::pgsizes().bits == 0x000F'FF7F'FFFF'F000); // 4K..2^51 minus 512G
-    CHECK(amd6::pgsizes() == amd5::pgsizes());
+    CHECK(passthru::pgtable::format_pgsizes<amd1>().bits == 0x1F'F000);           // 4K..1M
+    CHECK(passthru::pgtable::format_pgsizes<amd3>().bits == 0x7F'FFFF'F000);      // 4K..256G
+    CHECK(passthru::pgtable::format_pgsizes<amd4>().bits == 0xFF7F'FFFF'F000);    // 4K..128T minus 512G
+    CHECK(passthru::pgtable::format_pgsizes<amd5>().bits == 0x000F'FF7F'FFFF'F000); // 4K..2^51 minus 512G
+    CHECK(passthru::pgtable::format_pgsizes<amd6>() == passthru::pgtable::format_pgsizes<amd5>());
 }
 
-TEMPLATE_TEST_CASE("PGTABLE §7.4 test_entry_oa: every slot of every AMD v1 leaf decodes to its "
-                   "OA and size",
+TEMPLATE_TEST_CASE("PGTABLE §4.1: AMD v1 leaves of the slot size are NextLevel 0, larger ones 7",
                    "[pgtable][amd]", amd1, amd3, amd4, amd6, amd4_nofc, amd6_dirty) {
     using F = TestType;
-    unsigned entries = 0;
     for_each_leaf_size<F>([&](unsigned level, unsigned s) {
-        const unsigned item = F::item_lg2(level);
-        const std::uint64_t size_mask = low_mask(s - 1);
         for (const std::uint64_t oa : test_oas<F>(s)) {
             INFO("level " << level << " size 2^" << s << " oa 0x" << std::hex << oa);
-            const pte_t e = F::make_leaf(phys_addr{oa}, level, s, rw);
-            CHECK(F::next_level(e) == (s == item ? 0u : 7u));
-            const filled_table t = fill<F>(level, s, e);
-            for (unsigned i = 0; i < t.slot.size(); ++i) {
-                if (i < t.first || i >= t.first + t.count) {
-                    CHECK(F::classify(t.slot[i], level) == pte_kind::empty);
-                    continue;
-                }
-                // Any slot gives the entry's base and size, and the IOVA of the slot
-                // translates to base + index·item.
-                CHECK(F::classify(t.slot[i], level) == pte_kind::leaf);
-                CHECK(F::leaf_pa(t.slot[i], level).value == oa);
-                CHECK(F::leaf_size_lg2(t.slot[i], level) == s);
-                const std::uint64_t va = std::uint64_t{i} << item;
-                CHECK(F::leaf_pa(t.slot[i], level).value + (va & size_mask) ==
-                      oa + (std::uint64_t{i - t.first} << item));
-            }
-            ++entries;
+            CHECK(F::next_level(F::make_leaf(phys_addr{oa}, level, s, rw)) ==
+                  (s == F::item_lg2(level) ? 0u : 7u));
         }
     });
-    CHECK(entries == 3 * static_cast<unsigned>(std::popcount(F::pgsizes().bits)));
 }
 
-TEMPLATE_TEST_CASE("PGTABLE §7.4 test_table_ptr: AMD v1 PDEs carry NL = the child's level and "
-                   "round-trip",
+TEMPLATE_TEST_CASE("PGTABLE §4.1: AMD v1 PDEs carry NL = the child's level",
                    "[pgtable][amd]", amd3, amd6, amd4_nofc) {
     using F = TestType;
     for (unsigned level = 1; level <= F::top_level; ++level) {
@@ -320,25 +274,6 @@ TEST_CASE("PGTABLE §4.1: AMD v1 classifies by PR and NextLevel") {
     }
 }
 
-TEMPLATE_TEST_CASE("PGTABLE §7.4 test_attr_from_entry: AMD v1 leaf_prot re-encodes the identical "
-                   "word",
-                   "[pgtable][amd]", amd3, amd6, amd4_nofc, amd3_nofc_dirty) {
-    using F = TestType;
-    for_each_leaf_size<F>([&](unsigned level, unsigned s) {
-        for (const std::uint64_t oa : test_oas<F>(s)) {
-            for_each_accepted_prot([&](prot p) {
-                const pte_t e = F::make_leaf(phys_addr{oa}, level, s, p);
-                const prot back = F::leaf_prot(e, level);
-                INFO("level " << level << " size 2^" << s << " prot "
-                              << static_cast<unsigned>(p));
-                CHECK(F::make_leaf(F::leaf_pa(e, level), level, F::leaf_size_lg2(e, level),
-                                   back) == e);
-                CHECK((back & rw) == (p & rw));
-            });
-        }
-    });
-}
-
 TEST_CASE("PGTABLE §4.1: AMD v1 drops prot::cache/noexec/mmio/priv, and FC follows "
           "force_coherent") {
     const phys_addr pa{0x1234'5000};
@@ -355,59 +290,38 @@ TEST_CASE("PGTABLE §4.1: AMD v1 drops prot::cache/noexec/mmio/priv, and FC foll
           0x7008'3FFF'FFFF'FE01);
 }
 
-TEST_CASE("PGTABLE §4.3, §7.4 test_dirty: AMD v1 D is bit 6 of any replica and cleaning clears "
-          "all") {
+TEST_CASE("PGTABLE §4.3: AMD v1 D is bit 6, and cleaning leaves A (bit 5) alone") {
     constexpr pte_t d = pte_t{1} << 6, a = pte_t{1} << 5; // PGTABLE §4.1 (A is [arch])
-    const auto check = [&](auto fmt) {
-        using F = decltype(fmt);
-        for_each_leaf_size<F>([&](unsigned level, unsigned s) {
-            if (s - F::item_lg2(level) > 4) return; // up to 16 replicas is plenty
-            const pte_t e = F::make_leaf(phys_addr{0}, level, s, rw);
-            const filled_table clean = fill<F>(level, s, e);
-            const auto entry_dirty = [&](const filled_table& t) {
-                bool dirty = false; // the walker ORs the slots of an entry
-                for (unsigned i = 0; i < t.count; ++i) dirty |= F::is_dirty(t.slot[t.first + i]);
-                return dirty;
-            };
-            CHECK_FALSE(entry_dirty(clean)); // a new leaf is clean
-            for (unsigned j = 0; j < clean.count; ++j) {
-                INFO("level " << level << " size 2^" << s << " dirty replica " << j);
-                filled_table t = clean;
-                t.slot[t.first + j] |= d | a; // hardware marks one replica
-                CHECK(entry_dirty(t));
-                for (unsigned i = 0; i < t.count; ++i)
-                    t.slot[t.first + i] = F::make_clean(t.slot[t.first + i]);
-                CHECK_FALSE(entry_dirty(t));
-                CHECK(t.slot[t.first + j] == (e | a)); // A is left alone
-                t.slot[t.first + j] &= ~a;
-                CHECK(t.slot == clean.slot);
-            }
-        });
-        CHECK_FALSE(F::is_dirty(a | 1));
-        CHECK(F::is_dirty(d | 1));
-    };
-    check(amd6_dirty{});
-    check(amd3_nofc_dirty{});
+    const pte_t e = amd6_dirty::make_leaf(phys_addr{0}, 0, 12, rw);
+    CHECK_FALSE(amd6_dirty::is_dirty(e));
+    CHECK_FALSE(amd6_dirty::is_dirty(a | 1));
+    CHECK(amd6_dirty::is_dirty(d | 1));
+    CHECK(amd6_dirty::make_clean(e | d | a) == (e | a));
+    CHECK(amd3_nofc_dirty::make_clean(d | a | 1) == (a | 1));
 }
 
-TEMPLATE_TEST_CASE("PageTableFormat leaf_linear_lg2: AMD v1 leaves (NL=0 and NL=7) at pa + "
-                   "k*size are the leaf at pa plus k*size",
-                   "[pgtable][amd]", amd3, amd6, amd4_nofc) {
-    using F = TestType;
-    constexpr std::uint64_t block = std::uint64_t{1} << F::leaf_linear_lg2;
-    for_each_leaf_size<F>([&](unsigned level, unsigned s) {
+TEST_CASE("PageTableFormat leaf_linear_lg2: AMD v1's promise ends where the address field does, at 2^52") {
+    for (const unsigned s : {12u, 16u, 21u, 30u}) {
+        const unsigned level = s < 21 ? 0 : s < 30 ? 1 : 2;
         const std::uint64_t size = std::uint64_t{1} << s;
-        const std::uint64_t top = size * 8 <= block ? block - 8 * size : 0;
-        for (const std::uint64_t base :
-             {std::uint64_t{0}, 0x0000'0ABC'C000'0000 & ~(size - 1), top}) {
-            const pte_t first = F::make_leaf(phys_addr{base}, level, s, rw);
-            for (std::uint64_t k = 1; k < 8 && base + k * size < block; ++k) {
-                INFO("level " << level << " size 2^" << s << " base 0x" << std::hex << base);
-                CHECK(F::make_leaf(phys_addr{base + k * size}, level, s, rw) == first + k * size);
-            }
-        }
-        // And 2^52 is the whole promise: the address field ends at bit 51.
-        const pte_t last = F::make_leaf(phys_addr{block - size}, level, s, rw);
-        CHECK(F::make_leaf(phys_addr{block}, level, s, rw) != last + size);
-    });
+        const pte_t last = amd6::make_leaf(phys_addr{(std::uint64_t{1} << 52) - size}, level, s, rw);
+        CHECK(amd6::make_leaf(phys_addr{std::uint64_t{1} << 52}, level, s, rw) != last + size);
+    }
+}
+
+TEST_CASE("PGTABLE §7.4: the generic_pt format properties hold for every AMD v1 configuration") {
+    std::vector<std::string> failures;
+    auto run = [&](auto fmt) {
+        for (std::string& f : passthru::testing::format_properties<decltype(fmt)>()) failures.push_back(f);
+    };
+    run(amd1{});
+    run(amd2{});
+    run(amd3{});
+    run(amd4{});
+    run(amd5{});
+    run(amd6{});
+    run(amd4_nofc{});
+    run(amd6_dirty{});
+    run(amd3_nofc_dirty{});
+    for (const std::string& f : failures) FAIL_CHECK(f);
 }

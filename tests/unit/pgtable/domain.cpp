@@ -115,7 +115,7 @@ template <class I>
 void harvest_one_write() {
     using D = dirty_tracking_domain<I, arena_allocator>;
     using F = typename D::table_type::format;
-    static_assert(F::dirty_tracking && IommuDomain<D>);
+    static_assert(DirtyTrackingFormat<F> && IommuDomain<D>);
     passthru::testing::table_fixture<F> fx{64};
     auto d = D::create(fx.arena);
     REQUIRE(d);
@@ -127,11 +127,9 @@ void harvest_one_write() {
     iotlb_gather g;
     REQUIRE(d->read_and_clear_dirty(iova{0x10'0000}, 64 * KiB, none, g));
     const auto e = list_entries<F>(d->table(), fx.arena);
-    pte_t* root = fx.arena.table_at(d->table().root());
-    pte_t* slot = root;
-    for (unsigned l = F::top_level; l > 0; --l)
-        slot = fx.arena.table_at(F::table_pa(slot[(0x10'0000 >> F::item_lg2(l)) & ((1u << F::table_lg2(l)) - 1)]));
-    device_writes<F>(slot[(0x10'0000 >> 12) % 512 + 3]);
+    pte_t* leaves = passthru::testing::leaf_table<F>(d->table(), fx.arena, 0x10'0000);
+    REQUIRE(leaves != nullptr);
+    device_writes<F>(leaves[(0x10'0000 >> 12) % 512 + 3]);
     std::array<std::uint64_t, 1> words{};
     dirty_bitmap bits{iova{0x10'0000}, 4 * KiB, words};
     REQUIRE(d->read_and_clear_dirty(iova{0x10'0000}, 64 * KiB, bits, g));
@@ -145,7 +143,7 @@ TEST_CASE("PGTABLE §8: dirty-tracking domains of SMMUv3, VT-d and AMD-Vi report
                   IommuWithDirtyTables<amd_vi<>>);
     static_assert(!IommuWithDirtyTables<arm_smmuv2<>>); // no HTTU
     // A translation domain's tables record nothing (what type1 uses).
-    static_assert(!domain<intel_vtd<>, arena_allocator>::table_type::format::dirty_tracking);
+    static_assert(!DirtyTrackingFormat<domain<intel_vtd<>, arena_allocator>::table_type::format>);
     harvest_one_write<arm_smmuv3<>>();
     harvest_one_write<intel_vtd<>>();
     harvest_one_write<amd_vi<>>();

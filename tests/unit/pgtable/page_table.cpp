@@ -106,7 +106,7 @@ TEST_CASE("page_table: bad input is refused with the kernel's errno and changes 
     const std::size_t live = fx.arena.live_units();
 
     auto code = [&](iova io, phys_addr pa, std::uint64_t size, prot p,
-                    pgsize_bitmap b = table_t::format_pgsizes()) {
+                    pgsize_bitmap b = format_pgsizes<mock>()) {
         auto r = t.map(io, pa, size, p, b);
         REQUIRE_FALSE(r);
         CHECK_FALSE(r.error().reason.empty());
@@ -124,6 +124,9 @@ TEST_CASE("page_table: bad input is refused with the kernel's errno and changes 
     CHECK(code(iova{std::uint64_t{1} << 48}, phys_addr{0}, 0x1000, rw) == errc::erange);
     CHECK(code(iova{(std::uint64_t{1} << 48) - 0x1000}, phys_addr{0}, 0x2000, rw) == errc::erange);
     CHECK(code(iova{0x1000}, phys_addr{std::uint64_t{1} << 48}, 0x1000, rw) == errc::erange);
+    // The end of the output range counts too, not only its start.
+    CHECK(code(iova{0x1000}, phys_addr{(std::uint64_t{1} << 48) - 0x1000}, 0x2000, rw) ==
+          errc::erange);
     // Over-mapping, at the start, in the middle and at the end of a live mapping.
     CHECK(code(iova{0x10000}, phys_addr{0}, 0x1000, rw) == errc::eexist);
     CHECK(code(iova{0xF000}, phys_addr{0}, 0x2000, rw) == errc::eexist);
@@ -248,6 +251,29 @@ TEST_CASE("page_table: the mapping that ends at the top of the input space") {
     CHECK(fx.arena.live_units() == 1);
 }
 
+TEST_CASE("page_table: an unmap that runs past the input width unmaps nothing") {
+    table_fixture<mock> fx;
+    auto t = make_table(fx);
+    const std::uint64_t top = std::uint64_t{1} << 48;
+    REQUIRE(t.map(iova{top - 0x1000}, phys_addr{0x5000}, 0x1000, rw));
+    // [top - 4K, top + 4K) starts inside the space but ends outside it: refused whole,
+    // as generic_pt's pt_check_range refuses a last_va beyond the width.
+    CHECK(t.unmap(iova{top - 0x1000}, 0x2000) == 0);
+    CHECK(t.iova_to_phys(iova{top - 0x1000}) == phys_addr{0x5000});
+    CHECK(t.unmap(iova{top - 0x1000}, 0x1000) == 0x1000);
+}
+
+TEST_CASE("page_table: an IOVA beyond the input width translates nothing, never a lower alias") {
+    table_fixture<mock> fx;
+    auto t = make_table(fx);
+    REQUIRE(t.map(iova{0x20'0000}, phys_addr{0x80'0000}, 0x1000, rw));
+    const std::uint64_t alias = 0x20'0000 + (std::uint64_t{1} << 48);
+    CHECK(t.leaf_at(iova{0x20'0000}));
+    CHECK_FALSE(t.leaf_at(iova{alias}));
+    CHECK_FALSE(t.iova_to_phys(iova{alias}));
+    CHECK_FALSE(t.leaf_at(iova{0x20'0000 | (std::uint64_t{1} << 63)}));
+}
+
 TEST_CASE("PGTABLE §8: read_and_clear_dirty reports dirty leaves, ORs replicas, and cleans") {
     table_fixture<mock> fx;
     auto t = make_table(fx);
@@ -284,6 +310,27 @@ TEST_CASE("PGTABLE §8: read_and_clear_dirty reports dirty leaves, ORs replicas,
     REQUIRE(t.read_and_clear_dirty(iova{2 * MiB + 8 * KiB}, 8 * KiB, bits3, g, false));
     CHECK(part[0] == 0b1100);
     CHECK((l0b[0] & mock::dirty_bit) != 0);
+}
+
+TEST_CASE("PGTABLE §8: a whole leaf table harvested into a bitmap that starts mid-word") {
+    // The 64-slot masks of a full table land 3 bits into the bitmap's first word, so each
+    // spills into the next word: slots 0, 60, 61 and 511 are bits 3, 63, 64 and 514.
+    table_fixture<mock> fx;
+    auto t = make_table(fx);
+    REQUIRE(t.map(iova{2 * MiB}, phys_addr{0}, 2 * MiB, rw, pgsize_bitmap{4 * KiB}));
+    pte_t* leaves = passthru::testing::leaf_table<mock>(t, fx.arena, 2 * MiB);
+    REQUIRE(leaves != nullptr);
+    for (std::size_t s : {0, 60, 61, 511}) leaves[s] |= mock::dirty_bit;
+    std::array<std::uint64_t, 9> words{};
+    dirty_bitmap bits{iova{2 * MiB - 3 * 4 * KiB}, 4 * KiB, words};
+    iotlb_gather g;
+    REQUIRE(t.read_and_clear_dirty(iova{2 * MiB}, 2 * MiB, bits, g));
+    CHECK(words[0] == ((std::uint64_t{1} << 3) | (std::uint64_t{1} << 63)));
+    CHECK(words[1] == 1);
+    for (std::size_t w = 2; w < 8; ++w) CHECK(words[w] == 0);
+    CHECK(words[8] == 0b100);
+    CHECK(g.range == interval{2 * MiB, 4 * MiB - 1});
+    for (std::size_t s : {0, 60, 61, 511}) CHECK((leaves[s] & mock::dirty_bit) == 0);
 }
 
 TEST_CASE("page_table: hooks see every written slot, and a table before its parent descriptor") {

@@ -8,13 +8,17 @@
 #include <bit>
 #include <cstdint>
 #include <string_view>
+#include <string>
 #include <type_traits>
+#include <vector>
 
 #include <passthru/concepts/page_table_format.hpp>
 #include <passthru/core/address.hpp>
 #include <passthru/core/page_size.hpp>
 #include <passthru/core/prot.hpp>
 #include <passthru/pgtable/vtd_ss.hpp>
+
+#include "format_properties.hpp"
 
 using passthru::GiB;
 using passthru::low_mask;
@@ -84,12 +88,12 @@ static_assert(vtd39::top_level == 2 && vtd57::top_level == 4);
 static_assert(vtd39_4k_haw46::oa_bits == 46);
 static_assert(vtd48::leaf_linear_lg2 == 52);
 static_assert(vtd48::partial_leaf_unmap == passthru::partial_unmap::whole_leaf);
-static_assert(!vtd48::dirty_tracking && vtd57_snoop_dirty::dirty_tracking);
+static_assert(!passthru::DirtyTrackingFormat<vtd48> && passthru::DirtyTrackingFormat<vtd57_snoop_dirty>);
 static_assert(!has_dirty_ops<vtd48> && has_dirty_ops<vtd48_dirty>);
 static_assert(vtd48::name == std::string_view{"Intel VT-d second-stage"});
-static_assert(vtd48::pgsizes().bits == 0x4020'1000);    // 4K | 2M | 1G
-static_assert(vtd48_2m::pgsizes().bits == 0x20'1000);   // 4K | 2M
-static_assert(vtd39_4k_haw46::pgsizes().bits == 0x1000); // 4K
+static_assert(passthru::pgtable::format_pgsizes<vtd48>().bits == 0x4020'1000);    // 4K | 2M | 1G
+static_assert(passthru::pgtable::format_pgsizes<vtd48_2m>().bits == 0x20'1000);   // 4K | 2M
+static_assert(passthru::pgtable::format_pgsizes<vtd39_4k_haw46>().bits == 0x1000); // 4K
 
 TEST_CASE("PGTABLE §3.3: VT-d second-stage descriptors equal the computed examples") {
     SECTION("4K RW -> PA 0x12345000, without and with force-snoop") {
@@ -179,7 +183,7 @@ TEST_CASE("PGTABLE §3.2: a VT-d slot is present iff R or W, and PS makes a leaf
     CHECK(vtd57::classify(0x80'0000'0083, 4) == pte_kind::table);
 }
 
-TEMPLATE_TEST_CASE("PGTABLE §7.4 test_table_radix: VT-d index fields tile the IOVA space",
+TEMPLATE_TEST_CASE("PGTABLE §3.1: VT-d level L decodes IOVA[20+9L : 12+9L]",
                    "[pgtable][vtd]", vtd39, vtd48, vtd57, vtd39_4k_haw46) {
     using F = TestType;
     // §3.1: PTE [20:12], PDE [29:21], PDPE [38:30], PML4E [47:39], PML5E [56:48].
@@ -187,29 +191,17 @@ TEMPLATE_TEST_CASE("PGTABLE §7.4 test_table_radix: VT-d index fields tile the I
                                                   genmask(38, 30), genmask(47, 39),
                                                   genmask(56, 48)};
     CHECK(F::item_lg2(0) == 12);
-    std::uint64_t covered = 0;
     for (unsigned level = 0; level <= F::top_level; ++level) {
         const unsigned lo = F::item_lg2(level), hi = lo + F::table_lg2(level) - 1;
         CHECK(genmask(hi, lo) == fields[level]);
-        CHECK((covered & genmask(hi, lo)) == 0); // no overlap
-        covered |= genmask(hi, lo);
-        if (level < F::top_level) CHECK(hi + 1 == F::item_lg2(level + 1)); // no gap
     }
-    CHECK(F::item_lg2(F::top_level) + F::table_lg2(F::top_level) == F::va_bits);
-    CHECK(covered == genmask(F::va_bits - 1, 12));
 }
 
-TEMPLATE_TEST_CASE("PGTABLE §7.4 test_entry_possible_sizes: VT-d leaves are the slot size where "
-                   "superpages allow",
+TEMPLATE_TEST_CASE("PGTABLE §3.2: VT-d leaves are the slot size where superpages allow",
                    "[pgtable][vtd]", vtd39, vtd48, vtd57, vtd48_2m, vtd39_4k_haw46) {
     using F = TestType;
-    for (unsigned level = 0; level <= F::top_level; ++level) {
-        const std::uint64_t sizes = F::leaf_sizes(level);
-        const unsigned item = F::item_lg2(level);
-        CHECK((sizes & low_mask(item - 1)) == 0);                           // nothing smaller
-        CHECK((sizes & ~low_mask(item + F::table_lg2(level) - 1)) == 0);    // no whole table
-        CHECK((sizes & ~(std::uint64_t{1} << item)) == 0);                  // no contiguous
-    }
+    for (unsigned level = 0; level <= F::top_level; ++level)                 // no contiguous
+        CHECK((F::leaf_sizes(level) & ~(std::uint64_t{1} << F::item_lg2(level))) == 0);
     // Exactly per configuration (§3.2: 4K, then 2M / 1G per CAP.SLLPS; never 512G).
     if constexpr (std::is_same_v<F, vtd48_2m>) {
         CHECK(F::leaf_sizes(0) == 0x1000);
@@ -227,28 +219,7 @@ TEMPLATE_TEST_CASE("PGTABLE §7.4 test_entry_possible_sizes: VT-d leaves are the
     for (unsigned level = 3; level <= F::top_level; ++level) CHECK(F::leaf_sizes(level) == 0);
 }
 
-TEMPLATE_TEST_CASE("PGTABLE §7.4 test_entry_oa: every VT-d leaf decodes to its OA and size",
-                   "[pgtable][vtd]", vtd39, vtd48, vtd57, vtd48_snoop, vtd57_snoop_dirty,
-                   vtd48_2m, vtd39_4k_haw46) {
-    using F = TestType;
-    unsigned leaves = 0;
-    for (unsigned level = 0; level <= F::top_level; ++level) {
-        for (unsigned s = 12; s < 64; ++s) {
-            if ((F::leaf_sizes(level) >> s & 1) == 0) continue;
-            for (const std::uint64_t oa : test_oas<F>(s)) {
-                INFO("level " << level << " size 2^" << s << " oa 0x" << std::hex << oa);
-                const pte_t e = F::make_leaf(phys_addr{oa}, level, s, rw);
-                CHECK(F::classify(e, level) == pte_kind::leaf);
-                CHECK(F::leaf_pa(e, level).value == oa);
-                CHECK(F::leaf_size_lg2(e, level) == s);
-                ++leaves;
-            }
-        }
-    }
-    CHECK(leaves == 3 * static_cast<unsigned>(std::popcount(F::pgsizes().bits)));
-}
-
-TEMPLATE_TEST_CASE("PGTABLE §7.4 test_table_ptr: VT-d table descriptors round-trip",
+TEMPLATE_TEST_CASE("PGTABLE §3.2: VT-d table descriptors are PA | R | W at every level",
                    "[pgtable][vtd]", vtd39, vtd48, vtd57, vtd57_snoop_dirty) {
     using F = TestType;
     for (unsigned level = 1; level <= F::top_level; ++level) {
@@ -257,29 +228,6 @@ TEMPLATE_TEST_CASE("PGTABLE §7.4 test_table_ptr: VT-d table descriptors round-t
             CHECK(e == (pa | 3));
             CHECK(F::classify(e, level) == pte_kind::table);
             CHECK(F::table_pa(e).value == pa);
-        }
-    }
-}
-
-TEMPLATE_TEST_CASE("PGTABLE §7.4 test_attr_from_entry: VT-d leaf_prot re-encodes the identical "
-                   "word",
-                   "[pgtable][vtd]", vtd39, vtd48, vtd57, vtd48_snoop, vtd57_snoop_dirty,
-                   vtd48_2m) {
-    using F = TestType;
-    for (unsigned level = 0; level <= F::top_level; ++level) {
-        for (unsigned s = 12; s < 64; ++s) {
-            if ((F::leaf_sizes(level) >> s & 1) == 0) continue;
-            for (const std::uint64_t oa : test_oas<F>(s)) {
-                for_each_accepted_prot([&](prot p) {
-                    const pte_t e = F::make_leaf(phys_addr{oa}, level, s, p);
-                    const prot back = F::leaf_prot(e, level);
-                    INFO("level " << level << " prot " << static_cast<unsigned>(p));
-                    CHECK(F::make_leaf(F::leaf_pa(e, level), level, F::leaf_size_lg2(e, level),
-                                       back) == e);
-                    // R and W survive exactly.
-                    CHECK((back & rw) == (p & rw));
-                });
-            }
         }
     }
 }
@@ -323,25 +271,23 @@ TEST_CASE("PGTABLE §8, §7.4 test_dirty: VT-d D is bit 9 of a leaf and make_cle
     check(vtd57_snoop_dirty{});
 }
 
-TEMPLATE_TEST_CASE("PageTableFormat leaf_linear_lg2: VT-d leaves at pa + k*size are the leaf at "
-                   "pa plus k*size",
-                   "[pgtable][vtd]", vtd39, vtd48, vtd57, vtd57_snoop_dirty) {
-    using F = TestType;
-    constexpr std::uint64_t block = std::uint64_t{1} << F::leaf_linear_lg2;
-    for (unsigned level = 0; level <= F::top_level; ++level) {
-        for (unsigned s = 12; s < 64; ++s) {
-            if ((F::leaf_sizes(level) >> s & 1) == 0) continue;
-            const std::uint64_t size = std::uint64_t{1} << s;
-            for (const std::uint64_t base : {std::uint64_t{0}, 0x0000'0ABC'C000'0000 & ~(size - 1),
-                                             block - 8 * size}) {
-                const pte_t first = F::make_leaf(phys_addr{base}, level, s, rw);
-                for (std::uint64_t k = 1; k < 8; ++k)
-                    CHECK(F::make_leaf(phys_addr{base + k * size}, level, s, rw) ==
-                          first + k * size);
-            }
-            // And 2^52 is the whole promise: the address field ends at bit 51.
-            const pte_t last = F::make_leaf(phys_addr{block - size}, level, s, rw);
-            CHECK(F::make_leaf(phys_addr{block}, level, s, rw) != last + size);
-        }
-    }
+TEST_CASE("PageTableFormat leaf_linear_lg2: VT-d's promise ends where the address field does, at 2^52") {
+    const pte_t last = vtd48::make_leaf(phys_addr{(std::uint64_t{1} << 52) - GiB}, 2, 30, rw);
+    CHECK(vtd48::make_leaf(phys_addr{std::uint64_t{1} << 52}, 2, 30, rw) != last + GiB);
+}
+
+TEST_CASE("PGTABLE §7.4: the generic_pt format properties hold for every VT-d configuration") {
+    std::vector<std::string> failures;
+    auto run = [&](auto fmt) {
+        for (std::string& f : passthru::testing::format_properties<decltype(fmt)>()) failures.push_back(f);
+    };
+    run(vtd39{});
+    run(vtd48{});
+    run(vtd57{});
+    run(vtd48_snoop{});
+    run(vtd57_snoop_dirty{});
+    run(vtd48_dirty{});
+    run(vtd48_2m{});
+    run(vtd39_4k_haw46{});
+    for (const std::string& f : failures) FAIL_CHECK(f);
 }

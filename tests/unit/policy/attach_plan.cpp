@@ -19,7 +19,9 @@ TEST_CASE("SEMANTICS A13: a non-isolated platform is refused with EPERM and a re
     REQUIRE_FALSE(plan);
     CHECK(plan.error().code == errc::eperm);
     CHECK(plan.error().reason ==
-          "GICv2m provides no MSI isolation; set allow_unsafe_interrupts to attach anyway");
+          "GICv2m: MSI isolation missing: the interrupt controller neither remaps MSIs nor tags "
+          "them with a hardware DeviceID; add the option passthru::allow_unsafe_interrupts (or set "
+          "type1's allow_unsafe_interrupts) to attach anyway");
     CHECK(plan.error().error_code() == std::errc::operation_not_permitted);
 }
 
@@ -178,4 +180,49 @@ TEST_CASE("SEMANTICS §I: an instance aperture narrower than the type's (39-bit 
     auto plan = plan_attach<x86_vtd_ir<>>(f);
     REQUIRE(plan);
     CHECK(plan->usable.back() == interval{0xFEF0'0000, 0x7F'FFFF'FFFF});
+}
+
+TEST_CASE("SEMANTICS A11: the error names the reserved region that leaves no usable IOVA") {
+    // One direct RMR over everything, beside the SW_MSI window.
+    const std::array firmware{iort_rmr({0, top48}, false)};
+    attach_facts f;
+    f.firmware_regions = firmware;
+    auto plan = plan_attach<arm_smmuv3_its<>>(f);
+    REQUIRE_FALSE(plan);
+    CHECK(plan.error().code == errc::einval);
+    REQUIRE(plan.error().range);
+    CHECK(*plan.error().range == interval{0, top48});
+    CHECK(plan.error().reason.find("direct-mapped") != std::string_view::npos);
+    CHECK(message(plan.error()).ends_with("[0x0, 0xffffffffffff]"));
+
+    // Several regions together (of different kinds, so they stay apart): the one covering
+    // most of the aperture is named.
+    const std::array pieces{amd_ivmd_unity({0, 0x7F'FFFF'FFFF}, prot::read | prot::write),
+                            amd_ivmd_exclusion({0x80'0000'0000, top48})};
+    attach_facts g;
+    g.firmware_regions = pieces;
+    g.aperture = interval{0, top48};
+    auto amd = plan_attach<x86_amdvi_ir<>>(g);
+    REQUIRE_FALSE(amd);
+    REQUIRE(amd.error().range);
+    CHECK(*amd.error().range == interval{0x80'0000'0000, top48});
+    CHECK(amd.error().reason.find("reserved region") != std::string_view::npos);
+}
+
+TEST_CASE("attach_facts: a reversed aperture or firmware region is EINVAL, not an empty set") {
+    attach_facts f;
+    f.aperture = interval{0x1000, 0xFFF};
+    auto aperture = plan_attach<x86_vtd_ir<>>(f);
+    REQUIRE_FALSE(aperture);
+    CHECK(aperture.error().code == errc::einval);
+    CHECK(aperture.error().range == interval{0x1000, 0xFFF});
+
+    const std::array firmware{intel_rmrr({0x8000'0000, 0x7000'0000}, rmrr_device::other)};
+    attach_facts g;
+    g.firmware_regions = firmware;
+    auto region = plan_attach<x86_vtd_ir<>>(g);
+    REQUIRE_FALSE(region);
+    CHECK(region.error().code == errc::einval);
+    CHECK(region.error().range == interval{0x8000'0000, 0x7000'0000});
+    CHECK(region.error().reason.find("firmware reserved region") != std::string_view::npos);
 }

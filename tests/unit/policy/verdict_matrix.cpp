@@ -171,17 +171,26 @@ TEST_CASE("Catalog aliases: ARM SMMUv3 + ITS and x86 VT-d with IR are safe, GICv
     static_assert(!fsl_pamu_msi<>::assignable);
     static_assert(fsl_pamu_msi<fsl_mc_bus, rules::exclusive_bank_aware>::decision ==
                   attach_decision::at_attach);
+    // The reason names the component, then says what the compile-time check says
+    // (policy/reason.hpp, tests/unit/policy/reason_text.cpp).
     CHECK(arm_smmuv2_gicv2m<>::reason ==
-          "GICv2m provides no MSI isolation; set allow_unsafe_interrupts to attach anyway");
+          "GICv2m: MSI isolation missing: the interrupt controller neither remaps MSIs nor tags "
+          "them with a hardware DeviceID; add the option passthru::allow_unsafe_interrupts (or "
+          "set type1's allow_unsafe_interrupts) to attach anyway");
     CHECK(arm_smmuv3_its<>::reason == "GICv3 ITS isolates MSIs: DeviceID translation");
     // Once the option is set, the reason says the refusal was overridden.
     CHECK(arm_smmuv2_gicv2m<platform_bus, allow_unsafe_interrupts>::reason ==
-          "GICv2m provides no MSI isolation; attached anyway: the platform sets "
+          "GICv2m: MSI isolation missing: the interrupt controller neither remaps MSIs nor tags "
+          "them with a hardware DeviceID; attached anyway: the platform sets "
           "allow_unsafe_interrupts");
     CHECK(platform<arm_smmuv3<>, gicv3_its, pci_bus, rules::linux_v3_15>::reason ==
-          "ARM SMMUv3 does not report IOMMU_CAP_INTR_REMAP and GICv3 ITS MSI domains do not "
-          "remap; set allow_unsafe_interrupts to attach anyway");
+          "ARM SMMUv3 with GICv3 ITS: MSI isolation missing: the IOMMU does not report "
+          "IOMMU_CAP_INTR_REMAP and the MSI domains do not remap under the selected kernel rule; "
+          "add the option passthru::allow_unsafe_interrupts (or set type1's "
+          "allow_unsafe_interrupts) to attach anyway");
     CHECK(platform<riscv_iommu<>, riscv_imsic, pci_bus>::reason ==
-          "RISC-V IMSIC needs an IOMMU MSI table that validates MSI data, which RISC-V IOMMU "
-          "lacks; set allow_unsafe_interrupts to attach anyway");
+          "RISC-V IMSIC with RISC-V IOMMU: MSI isolation missing: the interrupt controller "
+          "relies on an IOMMU MSI table that validates MSI data, which this IOMMU lacks; add the "
+          "option passthru::allow_unsafe_interrupts (or set type1's allow_unsafe_interrupts) to "
+          "attach anyway");
 }

@@ -1,7 +1,6 @@
 #pragma once
 // ARM GIC MSI controllers (SEMANTICS H.2, H.3). All of them receive MSIs as writes that
 // go through the SMMU, so their doorbells are mapped into the SW_MSI window.
-#include <optional>
 #include <string_view>
 
 #include <passthru/concepts/interrupt_controller.hpp>
@@ -14,11 +13,11 @@ namespace passthru::platforms {
 struct gicv3_its {
     static constexpr std::string_view name = "GICv3 ITS";
     static constexpr isa arch = isa::arm;
-    static constexpr msi_isolation isolation = msi_isolation::device_id_translated; // H.2
-    static constexpr bool msi_through_iommu = true;
-    static constexpr std::optional<interval> msi_window{};
-    static constexpr bool generic_msi_domains = true;
-    static constexpr bool msi_remap_flag_pre_6_3 = true; // H.3: MSI_REMAP since v4.11
+    static constexpr irq_caps caps{
+        .isolation = msi_isolation::device_id_translated, // H.2
+        .msi_through_iommu = true,
+        .msi_remap_flag_pre_6_3 = true, // H.3: MSI_REMAP since v4.11
+    };
 };
 
 // The Socionext SynQuacer "pre-ITS": DeviceIDs are not trustworthy, and the quirk clears
@@ -26,11 +25,11 @@ struct gicv3_its {
 struct gicv3_its_synquacer {
     static constexpr std::string_view name = "GICv3 ITS (SynQuacer pre-ITS)";
     static constexpr isa arch = isa::arm;
-    static constexpr msi_isolation isolation = msi_isolation::none; // H.2
-    static constexpr bool msi_through_iommu = true;
-    static constexpr std::optional<interval> msi_window{};
-    static constexpr bool generic_msi_domains = true;
-    static constexpr bool msi_remap_flag_pre_6_3 = false; // the quirk cleared MSI_REMAP too
+    static constexpr irq_caps caps{
+        .isolation = msi_isolation::none, // H.2
+        .msi_through_iommu = true,
+        .msi_remap_flag_pre_6_3 = false, // the quirk cleared MSI_REMAP too
+    };
 };
 
 // GICv3 with no ITS: no MSI controller at all, so no MSI domain exists (H.3: the pre-v6.3
@@ -38,11 +37,9 @@ struct gicv3_its_synquacer {
 struct gicv3_no_its {
     static constexpr std::string_view name = "GICv3 (no ITS)";
     static constexpr isa arch = isa::arm;
-    static constexpr msi_isolation isolation = msi_isolation::none;
-    static constexpr bool msi_through_iommu = false;
-    static constexpr std::optional<interval> msi_window{};
-    static constexpr bool generic_msi_domains = false;
-    static constexpr bool msi_remap_flag_pre_6_3 = false;
+    static constexpr irq_caps caps{
+        .generic_msi_domains = false,
+    };
 };
 
 // GICv2m: a frame of SPIs raised by writes to one doorbell; nothing identifies the
@@ -50,11 +47,10 @@ struct gicv3_no_its {
 struct gicv2m {
     static constexpr std::string_view name = "GICv2m";
     static constexpr isa arch = isa::arm;
-    static constexpr msi_isolation isolation = msi_isolation::none; // H.2
-    static constexpr bool msi_through_iommu = true;
-    static constexpr std::optional<interval> msi_window{};
-    static constexpr bool generic_msi_domains = true;
-    static constexpr bool msi_remap_flag_pre_6_3 = false;
+    static constexpr irq_caps caps{
+        .isolation = msi_isolation::none, // H.2
+        .msi_through_iommu = true,
+    };
 };
 
 // GICv3 MBI (message-based SPIs): like GICv2m, no source identification
@@ -62,11 +58,10 @@ struct gicv2m {
 struct gicv3_mbi {
     static constexpr std::string_view name = "GICv3 MBI";
     static constexpr isa arch = isa::arm;
-    static constexpr msi_isolation isolation = msi_isolation::none; // H.2
-    static constexpr bool msi_through_iommu = true;
-    static constexpr std::optional<interval> msi_window{};
-    static constexpr bool generic_msi_domains = true;
-    static constexpr bool msi_remap_flag_pre_6_3 = false;
+    static constexpr irq_caps caps{
+        .isolation = msi_isolation::none, // H.2
+        .msi_through_iommu = true,
+    };
 };
 
 } // namespace passthru::platforms

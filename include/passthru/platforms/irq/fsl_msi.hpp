@@ -4,7 +4,6 @@
 // one domain only cannot be used against others: isolation is per domain, at run time.
 // The kernel never set an isolation flag for fsl_msi (H.2), and the banks are legacy
 // PowerPC MSI, not generic MSI irq domains ([inferred], docs/platforms.md).
-#include <optional>
 #include <string_view>
 
 #include <passthru/concepts/interrupt_controller.hpp>
@@ -14,11 +13,11 @@ namespace passthru::platforms {
 struct fsl_msi {
     static constexpr std::string_view name = "Freescale MSI bank";
     static constexpr isa arch = isa::powerpc;
-    static constexpr msi_isolation isolation = msi_isolation::exclusive_bank; // H.6
-    static constexpr bool msi_through_iommu = true; // the bank page is mapped through PAMU
-    static constexpr std::optional<interval> msi_window{};
-    static constexpr bool generic_msi_domains = false; // [inferred]
-    static constexpr bool msi_remap_flag_pre_6_3 = false;
+    static constexpr irq_caps caps{
+        .isolation = msi_isolation::exclusive_bank, // H.6
+        .msi_through_iommu = true, // the bank page is mapped through PAMU
+        .generic_msi_domains = false, // [inferred]
+    };
 };
 
 } // namespace passthru::platforms

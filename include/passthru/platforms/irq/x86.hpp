@@ -1,7 +1,6 @@
 #pragma once
 // x86 MSI delivery (SEMANTICS H.2, H.3). MSIs are writes to [0xFEE00000, 0xFEEFFFFF],
 // a window that bypasses DMA translation; the IOMMU reports it as an MSI region.
-#include <optional>
 #include <string_view>
 
 #include <passthru/concepts/interrupt_controller.hpp>
@@ -15,21 +14,21 @@ namespace passthru::platforms {
 struct x86_intel_ir {
     static constexpr std::string_view name = "Intel interrupt remapping";
     static constexpr isa arch = isa::x86;
-    static constexpr msi_isolation isolation = msi_isolation::remapped; // H.2
-    static constexpr bool msi_through_iommu = false;
-    static constexpr std::optional<interval> msi_window = x86_msi_window;
-    static constexpr bool generic_msi_domains = true;
-    static constexpr bool msi_remap_flag_pre_6_3 = false; // H.3
+    static constexpr irq_caps caps{
+        .isolation = msi_isolation::remapped, // H.2
+        .msi_window = x86_msi_window,
+        .msi_remap_flag_pre_6_3 = false, // H.3
+    };
 };
 
 struct x86_amd_ir {
     static constexpr std::string_view name = "AMD-Vi interrupt remapping";
     static constexpr isa arch = isa::x86;
-    static constexpr msi_isolation isolation = msi_isolation::remapped; // H.2
-    static constexpr bool msi_through_iommu = false;
-    static constexpr std::optional<interval> msi_window = x86_msi_window;
-    static constexpr bool generic_msi_domains = true;
-    static constexpr bool msi_remap_flag_pre_6_3 = false; // H.3
+    static constexpr irq_caps caps{
+        .isolation = msi_isolation::remapped, // H.2
+        .msi_window = x86_msi_window,
+        .msi_remap_flag_pre_6_3 = false, // H.3
+    };
 };
 
 // Local APIC MSI without remapping: the address/data format names the target vector,
@@ -37,11 +36,10 @@ struct x86_amd_ir {
 struct x86_apic_no_ir {
     static constexpr std::string_view name = "x86 APIC (no interrupt remapping)";
     static constexpr isa arch = isa::x86;
-    static constexpr msi_isolation isolation = msi_isolation::none; // H.2
-    static constexpr bool msi_through_iommu = false;
-    static constexpr std::optional<interval> msi_window = x86_msi_window;
-    static constexpr bool generic_msi_domains = true;
-    static constexpr bool msi_remap_flag_pre_6_3 = false;
+    static constexpr irq_caps caps{
+        .isolation = msi_isolation::none, // H.2
+        .msi_window = x86_msi_window,
+    };
 };
 
 } // namespace passthru::platforms

@@ -1,17 +1,16 @@
 #pragma once
-// Where page-table memory comes from. A hypervisor passes its own page allocator, which
-// hands out physically addressed memory; the walker only ever reaches a table through
-// the allocator's `table_at(pa)`, so the same code runs over a hypervisor's direct map,
-// a host test arena, or a constexpr array in a static_assert.
+// Concept `PageAllocator`: where page-table memory comes from. A hypervisor passes its
+// own page allocator, which hands out physically addressed memory; the walker only ever
+// reaches a table through the allocator's `table_at(pa)`, so the same code runs over a
+// hypervisor's direct map, a host test arena, or a constexpr array in a static_assert.
 #include <concepts>
 #include <cstddef>
-#include <cstdint>
 #include <optional>
 
 #include <passthru/concepts/page_table_format.hpp>
 #include <passthru/core/address.hpp>
 
-namespace passthru::pgtable {
+namespace passthru {
 
 // One table's memory: its physical address (what descriptors and root registers hold)
 // and where the CPU reaches it.
@@ -35,4 +34,9 @@ concept PageAllocator = requires(A& a, const A& ca, std::size_t slots, table_pag
     { ca.table_at(pa) } -> std::same_as<pte_t*>;
 };
 
+} // namespace passthru
+
+namespace passthru::pgtable {
+using passthru::PageAllocator;
+using passthru::table_page;
 } // namespace passthru::pgtable

@@ -1,0 +1,53 @@
+#pragma once
+// Everything passthru offers, in one include: the vocabulary, the concepts, the attach
+// policy, the page tables and the platform catalog (not the future Linux backend, which
+// has its own target). Narrower headers build faster; docs/benchmarks.md gives what this one
+// costs a translation unit (scripts/bench --headers).
+#include <passthru/core/address.hpp>
+#include <passthru/core/error.hpp>
+#include <passthru/core/interval.hpp>
+#include <passthru/core/interval_set.hpp>
+#include <passthru/core/page_size.hpp>
+#include <passthru/core/prot.hpp>
+#include <passthru/core/reserved_region.hpp>
+#include <passthru/concepts/bus.hpp>
+#include <passthru/concepts/interrupt_controller.hpp>
+#include <passthru/concepts/iommu.hpp>
+#include <passthru/concepts/iommu_domain.hpp>
+#include <passthru/concepts/isa.hpp>
+#include <passthru/concepts/kernel_rule.hpp>
+#include <passthru/concepts/page_allocator.hpp>
+#include <passthru/concepts/page_table_format.hpp>
+#include <passthru/concepts/platform.hpp>
+#include <passthru/concepts/walk_hooks.hpp>
+#include <passthru/policy/attach.hpp>
+#include <passthru/policy/kernel_rules.hpp>
+#include <passthru/policy/msi_strategy.hpp>
+#include <passthru/policy/options.hpp>
+#include <passthru/policy/platform.hpp>
+#include <passthru/policy/reason.hpp>
+#include <passthru/policy/requirements.hpp>
+#include <passthru/policy/verdict.hpp>
+#include <passthru/pgtable/amd_v1.hpp>
+#include <passthru/pgtable/arena_allocator.hpp>
+#include <passthru/pgtable/arm_lpae.hpp>
+#include <passthru/pgtable/cursor.hpp>
+#include <passthru/pgtable/dirty_bitmap.hpp>
+#include <passthru/pgtable/domain.hpp>
+#include <passthru/pgtable/iotlb_gather.hpp>
+#include <passthru/pgtable/page_table.hpp>
+#include <passthru/pgtable/vtd_ss.hpp>
+#include <passthru/platforms/bus/buses.hpp>
+#include <passthru/platforms/catalog.hpp>
+#include <passthru/platforms/iommu/amd_vi.hpp>
+#include <passthru/platforms/iommu/arm_smmu.hpp>
+#include <passthru/platforms/iommu/fsl_pamu.hpp>
+#include <passthru/platforms/iommu/intel_vtd.hpp>
+#include <passthru/platforms/iommu/riscv_iommu.hpp>
+#include <passthru/platforms/iommu/s390_iommu.hpp>
+#include <passthru/platforms/iommu/x86_msi_window.hpp>
+#include <passthru/platforms/irq/arm_gic.hpp>
+#include <passthru/platforms/irq/fsl_msi.hpp>
+#include <passthru/platforms/irq/riscv_imsic.hpp>
+#include <passthru/platforms/irq/s390_irq.hpp>
+#include <passthru/platforms/irq/x86.hpp>
