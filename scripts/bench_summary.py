@@ -10,8 +10,9 @@ import tempfile
 import time
 
 root = pathlib.Path(sys.argv[1])
+lookup_cost = sys.argv[2]
 runs = {}
-for path in sys.argv[2:]:
+for path in sys.argv[3:]:
     for b in json.loads(pathlib.Path(path).read_text())["benchmarks"]:
         if b.get("aggregate_name") == "median":
             runs[b["run_name"]] = b
@@ -61,6 +62,30 @@ for key, fmt in formats:
     name = f"iova_to_phys/{key}"
     if name in runs:
         out.append(f"| iova_to_phys, random IOVA | {fmt} | {get(name, 'real_time'):.3g} ns | — | — | no regression |")
+# Instructions per lookup, from callgrind: the same on every run of the same binary.
+def lookup_instructions():
+    with tempfile.TemporaryDirectory() as tmp:
+        out = pathlib.Path(tmp) / "cg.out"
+        r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", lookup_cost],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            return {}
+        ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", str(out)],
+                             capture_output=True, text=True).stdout
+        counts = {}
+        for line in ann.splitlines():
+            if "lookups<" not in line:
+                continue
+            n = int(line.split()[0].replace(",", ""))
+            for key, fmt in [("arm_lpae<", "ARM LPAE s1 4K"), ("vtd_ss<", "VT-d 4-level"),
+                             ("amd_v1_config{4u", "AMD-Vi v1 mode 4"), ("amd_v1_config{6u", "AMD-Vi v1 mode 6")]:
+                if key in line:
+                    counts[fmt] = n / 100000
+        return counts
+
+
+for fmt, n in lookup_instructions().items():
+    out.append(f"| iova_to_phys, instructions (callgrind) | {fmt} | {n:.0f} per lookup | — | — | no regression |")
 a, v = runs.get("usable_iova/constexpr_array"), runs.get("usable_iova/usable_iova_ranges")
 if a and v:
     out.append(f"| usable IOVA list (AMD-Vi) | `platform::usable_iova` | {a['real_time']:.3g} ns "

@@ -2,7 +2,7 @@
 // Everything passthru offers, in one include: the vocabulary, the concepts, the attach
 // policy, the page tables and the platform catalog (not the future Linux backend, which
 // has its own target). Narrower headers build faster; docs/benchmarks.md gives what this one
-// costs a translation unit (scripts/bench --headers).
+// costs a translation unit (scripts/bench --summary).
 #include <passthru/core/address.hpp>
 #include <passthru/core/error.hpp>
 #include <passthru/core/interval.hpp>
@@ -33,9 +33,12 @@
 #include <passthru/pgtable/arm_lpae.hpp>
 #include <passthru/pgtable/cursor.hpp>
 #include <passthru/pgtable/dirty_bitmap.hpp>
+#include <passthru/pgtable/dirty_walk.hpp>
 #include <passthru/pgtable/domain.hpp>
 #include <passthru/pgtable/iotlb_gather.hpp>
+#include <passthru/pgtable/map_walk.hpp>
 #include <passthru/pgtable/page_table.hpp>
+#include <passthru/pgtable/unmap_walk.hpp>
 #include <passthru/pgtable/vtd_ss.hpp>
 #include <passthru/platforms/bus/buses.hpp>
 #include <passthru/platforms/catalog.hpp>

@@ -88,7 +88,8 @@ void run(fuzz::input& in) {
                     if constexpr (DirtyTrackingFormat<F>)
                         starts_dirty = has(p, prot::write) &&
                                        F::is_dirty(F::make_leaf(phys_addr{0}, 0, F::item_lg2(0), p));
-                    for (auto it = ref.entries.lower_bound(io); it != ref.entries.end() && it->first < io + size; ++it)
+                    for (auto it = ref.entries.lower_bound(io);
+                         it != ref.entries.end() && it->first < io + size; ++it)
                         if (starts_dirty) dirty.insert(it->first);
                         else dirty.erase(it->first);
                 }
@@ -129,7 +130,8 @@ void run(fuzz::input& in) {
                         auto it = ref.entries.begin();
                         std::advance(it, static_cast<long>(in.below(ref.entries.size())));
                         if (!has(it->second.perm, prot::write)) continue; // no DBM on ARM
-                        pte_t* slot = testing::slot_of<F>(t, fx.arena, it->first + in.below(it->second.size / min) * min);
+                        const std::uint64_t page = in.below(it->second.size / min) * min;
+                        pte_t* slot = testing::slot_of<F>(t, fx.arena, it->first + page);
                         *slot = testing::dirty_hardware<F>::write(*slot);
                         dirty.insert(it->first);
                     }
@@ -176,8 +178,9 @@ void run(fuzz::input& in) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     fuzz::input in(data, size);
-    switch (in.byte() % 4) {
+    switch (in.byte() % 5) {
     case 0: run<testing::mock_format<>>(in); break;
+    case 4: run<testing::mock_format<partial_unmap::whole_leaf, false>>(in); break; // plain loops
     case 1: run<vtd_ss<vtd_ss_config{.levels = 4, .dirty_tracking = true}>>(in); break;
     case 2: run<amd_v1<amd_v1_config{.mode = 4, .dirty_tracking = true}>>(in); break;
     case 3: run<arm_lpae<arm_lpae_config{.quirks = {.hd = true}}>>(in); break;

@@ -55,9 +55,9 @@ struct dirty_hardware<pgtable::amd_v1<C>> {
     static constexpr pte_t sticky = pte_t{1} << 5; // A [arch]
     static constexpr pte_t write(pte_t e) { return e | pgtable::amd_v1<C>::d_bit | sticky; }
 };
-template <partial_unmap R>
-struct dirty_hardware<mock_format<R>> {
-    static constexpr pte_t write(pte_t e) { return e | mock_format<R>::dirty_bit; }
+template <partial_unmap R, bool T>
+struct dirty_hardware<mock_format<R, T>> {
+    static constexpr pte_t write(pte_t e) { return e | mock_format<R, T>::dirty_bit; }
     static constexpr pte_t sticky = 0;
 };
 
@@ -229,6 +229,45 @@ std::vector<std::string> format_properties() {
                 expect(!F::is_dirty(read_only), "a new read-only leaf is dirty");
             }
         }
+    }
+
+    // slot tests: the bit tests of the walker's vector loops mean what classify,
+    // leaf_size_lg2 and is_dirty say, on every word the walker or the hardware writes and
+    // on arbitrary ones.
+    if constexpr (PageTableSlotTests<F>) {
+        std::vector<pte_t> words{0, ~pte_t{0}};
+        std::uint64_t x = 0x9E37'79B9'7F4A'7C15;
+        for (int k = 0; k < 256; ++k) { // splitmix64
+            x += 0x9E37'79B9'7F4A'7C15;
+            std::uint64_t z = (x ^ (x >> 30)) * 0xBF58'476D'1CE4'E5B9;
+            z = (z ^ (z >> 27)) * 0x94D0'49BB'1331'11EB;
+            words.push_back(z ^ (z >> 31));
+        }
+        for (unsigned l = 0; l <= top; ++l) {
+            for (unsigned s = F::item_lg2(l); s < 64; ++s)
+                if (F::leaf_sizes(l) >> s & 1)
+                    for (const prot p : {prot::read, prot::write, rw | prot::cache})
+                        words.push_back(F::make_leaf(phys_addr{test_oas<F>(s)[0]}, l, s, p));
+            if (l > 0) words.push_back(F::make_table(phys_addr{0x4000'0000}, l));
+        }
+        if constexpr (DirtyTrackingFormat<F>) {
+            const std::size_t n = words.size();
+            for (std::size_t k = 0; k < n; ++k) {
+                words.push_back(dirty_hardware<F>::write(words[k]));
+                words.push_back(F::make_clean(words[k]));
+            }
+        }
+        for (level = 0; level <= top; ++level)
+            for (const pte_t w : words) {
+                oa = w;
+                const pte_kind kind = F::classify(w, level);
+                expect(F::empty_test(level)(w) == (kind == pte_kind::empty), "empty_test");
+                expect(F::item_leaf_test(level)(w) ==
+                           (kind == pte_kind::leaf && F::leaf_size_lg2(w, level) == F::item_lg2(level)),
+                       "item_leaf_test");
+                if constexpr (DirtyTrackingFormat<F>)
+                    expect(F::dirty_test()(w) == F::is_dirty(w), "dirty_test");
+            }
     }
 
     // table ptr

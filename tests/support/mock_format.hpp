@@ -13,7 +13,9 @@
 
 namespace passthru::testing {
 
-template <partial_unmap Rule = partial_unmap::whole_leaf>
+// `SlotTests`: whether it states its decodes as bit tests (PageTableSlotTests), so the
+// walker's vector loops and its plain fallbacks are both exercised.
+template <partial_unmap Rule = partial_unmap::whole_leaf, bool SlotTests = true>
 struct mock_format {
     static constexpr std::string_view name = "mock";
     static constexpr unsigned top_level = 3;
@@ -49,10 +51,27 @@ struct mock_format {
     static constexpr prot leaf_prot(pte_t e, unsigned) {
         return static_cast<prot>((e >> 2) & 0x3F);
     }
+    static constexpr slot_test empty_test(unsigned)
+        requires SlotTests
+    {
+        return {{1, 0}};
+    }
+    static constexpr slot_test item_leaf_test(unsigned)
+        requires SlotTests
+    {
+        return {{3, 3}, {0xF00, 0}};
+    }
+    static constexpr bit_test dirty_test()
+        requires SlotTests
+    {
+        return {dirty_bit, 0, true};
+    }
     static constexpr bool is_dirty(pte_t e) { return (e & dirty_bit) != 0; }
     static constexpr pte_t make_clean(pte_t e) { return e & ~dirty_bit; }
 };
 
-static_assert(PageTableFormat<mock_format<>>);
+static_assert(PageTableFormat<mock_format<>> && PageTableSlotTests<mock_format<>>);
+static_assert(DirtyTrackingFormat<mock_format<partial_unmap::whole_leaf, false>> &&
+              !PageTableSlotTests<mock_format<partial_unmap::whole_leaf, false>>);
 
 } // namespace passthru::testing

@@ -99,4 +99,34 @@ concept DirtyTrackingFormat = PageTableFormat<F> && requires(pte_t pte) {
     { F::make_clean(pte) } -> std::same_as<pte_t>;
 };
 
+// A slot property that is one or two bit comparisons, so the walker can test four slots
+// per vector instruction: (pte & mask) == value, or != when `differs`; a slot_test holds
+// when both of its bit_tests do (the default bit_test always holds).
+struct bit_test {
+    pte_t mask = 0;
+    pte_t value = 0;
+    bool differs = false;
+    constexpr bool operator()(pte_t pte) const noexcept { return ((pte & mask) == value) != differs; }
+};
+struct slot_test {
+    bit_test first{}, second{};
+    constexpr bool operator()(pte_t pte) const noexcept { return first(pte) && second(pte); }
+};
+
+// A format may also state its hot-path decodes as bit tests (optional; the walker falls
+// back to classify otherwise, and tests/support/format_properties.hpp checks that the two
+// agree):
+//   item_leaf_test(level)  the slot is a leaf of exactly one item (classify == leaf and
+//                          leaf_size_lg2 == item_lg2)
+//   empty_test(level)      classify == empty
+//   dirty_test()           is_dirty, for a DirtyTrackingFormat
+template <class F>
+concept PageTableSlotTests = PageTableFormat<F> && requires(unsigned level) {
+    { F::item_leaf_test(level) } -> std::same_as<slot_test>;
+    { F::empty_test(level) } -> std::same_as<slot_test>;
+    requires !DirtyTrackingFormat<F> || requires {
+        { F::dirty_test() } -> std::same_as<bit_test>;
+    };
+};
+
 } // namespace passthru

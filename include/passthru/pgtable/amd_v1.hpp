@@ -145,6 +145,15 @@ struct amd_v1 : detail::rw_leaf_bits<pte_t{1} << 61, pte_t{1} << 62, pte_t{1} <<
     static constexpr phys_addr leaf_pa(pte_t pte, unsigned level) noexcept {
         return phys_addr{pte & oa_mask & ~low_mask(leaf_size_lg2(pte, level) - 1)};
     }
+
+    // The same decodes as bit tests, for the walker's vector loops (PageTableSlotTests):
+    // a one-item leaf is PR with NL 0, or at level 0 PR with any NL but 7.
+    static constexpr slot_test empty_test(unsigned) noexcept { return {{pr_bit, 0}}; }
+    static constexpr slot_test item_leaf_test(unsigned level) noexcept {
+        constexpr pte_t nl_mask = pte_t{7} << nl_shift;
+        if (level == 0) return {{pr_bit, pr_bit}, {nl_mask, pte_t{nl_sized} << nl_shift, true}};
+        return {{pr_bit | nl_mask, pr_bit}};
+    }
     // Dirty tracking (§4.3): D (bit 6) per slot. The hardware may set it in only one slot of
     // an NL=7 entry, so the walker ORs is_dirty over the slots and cleans every slot.
 

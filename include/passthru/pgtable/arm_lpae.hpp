@@ -226,6 +226,16 @@ struct arm_lpae {
     static constexpr unsigned leaf_size_lg2(pte_t, unsigned level) noexcept {
         return item_lg2(level);
     }
+    // The same decodes as bit tests, for the walker's vector loops (PageTableSlotTests).
+    static constexpr slot_test empty_test(unsigned level) noexcept {
+        using namespace arm_pte;
+        if (level == 0) return {{type_mask, type_page, true}}; // all but a page is invalid
+        return {{valid, 0}};
+    }
+    static constexpr slot_test item_leaf_test(unsigned level) noexcept {
+        using namespace arm_pte;
+        return {{type_mask, level == 0 ? type_page : type_block}};
+    }
     // The attributes make_leaf needs to rebuild `pte`: stage-1 WRITE-only was encoded as
     // RW (no AP[2]) and reads back as RW; a DBM leaf is writable even when cleaned; stage 2
     // has no PRIV; MMIO|CACHE keeps both (Device attribute, inner-shareable).
@@ -247,6 +257,11 @@ struct arm_lpae {
     }
 
     // HTTU dirty state (§8): DBM set and AP[2] clear is writable-dirty; cleaning sets AP[2].
+    static constexpr bit_test dirty_test() noexcept
+        requires tracks_dirty
+    {
+        return {arm_pte::ap_rdonly | arm_pte::dbm, arm_pte::dbm};
+    }
     static constexpr bool is_dirty(pte_t pte) noexcept
         requires tracks_dirty
     {

@@ -69,6 +69,14 @@ constexpr unsigned level_for_size(unsigned lg2) noexcept {
     return 0;
 }
 
+// A leaf of exactly one item at `Level`: what the fast paths of unmap and the dirty
+// harvest take in runs (a contiguous entry is 2^k slots and goes one entry at a time).
+template <PageTableCodec F, unsigned Level>
+constexpr bool is_item_leaf(pte_t pte) noexcept {
+    return F::classify(pte, Level) == pte_kind::leaf &&
+           F::leaf_size_lg2(pte, Level) == F::item_lg2(Level);
+}
+
 // ---- the range check ----------------------------------------------------------------
 
 // [io, io + size - 1] as an interval, if the table can translate all of it (generic_pt's

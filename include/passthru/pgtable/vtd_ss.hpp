@@ -113,6 +113,15 @@ struct vtd_ss : detail::rw_leaf_bits<pte_t{1} << 0, pte_t{1} << 1, pte_t{1} << 1
         return item_lg2(level);
     }
 
+    // The same decodes as bit tests, for the walker's vector loops (PageTableSlotTests).
+    static constexpr slot_test empty_test(unsigned) noexcept { return {{r_bit | w_bit, 0}}; }
+    static constexpr slot_test item_leaf_test(unsigned level) noexcept {
+        const bit_test present{r_bit | w_bit, 0, true};
+        if (level == 0) return {present};
+        if (level <= 2) return {present, {ps_bit, ps_bit}};
+        return {{0, 1}}; // never: no leaves above level 2
+    }
+
     static constexpr vtd_ss_regs registers(phys_addr root) noexcept {
         return {root, agaw, config.dirty_tracking};
     }

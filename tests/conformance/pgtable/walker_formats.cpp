@@ -7,6 +7,7 @@
 #include <passthru/pgtable/amd_v1.hpp>
 #include <passthru/pgtable/vtd_ss.hpp>
 
+#include "mock_format.hpp"
 #include "pgtable_suites.hpp"
 
 using namespace passthru;
@@ -22,6 +23,8 @@ using amd3 = amd_v1<amd_v1_config{.mode = 3}>;
 using amd4 = amd_v1<amd_v1_config{.mode = 4}>;
 using amd5 = amd_v1<amd_v1_config{.mode = 5}>;
 using amd6 = amd_v1<amd_v1_config{.mode = 6, .force_coherent = false}>;
+// The walker's plain loops, for a format without bit tests (PageTableSlotTests).
+using mock_plain = mock_format<partial_unmap::whole_leaf, false>;
 } // namespace
 
 TEMPLATE_TEST_CASE("PGTABLE §1.12: the selftest sequence on VT-d and AMD-Vi tables", "", vtd3,
@@ -35,7 +38,7 @@ TEMPLATE_TEST_CASE("PGTABLE §7.4: pgsize_boundary and test_mixed on VT-d and AM
 }
 
 TEMPLATE_TEST_CASE("PGTABLE §9: random map and unmap match the reference model (VT-d, AMD-Vi)", "",
-                   vtd3, vtd4, vtd5, amd3, amd4, amd6) {
+                   vtd3, vtd4, vtd5, amd3, amd4, amd6, mock_plain) {
     // A 1 GiB window across a 512 GiB boundary (a root-level boundary for 4-level tables).
     const std::uint64_t base = TestType::va_bits > 40 ? 512 * GiB - 512 * MiB : 64 * GiB;
     random_vs_reference<TestType>(base, GiB, 3000, 2048);
@@ -104,4 +107,30 @@ TEST_CASE("PGTABLE §8: a harvest past the input width is ERANGE, and a 0-byte o
     auto empty = t->read_and_clear_dirty(iova{0}, 0, bits, g);
     REQUIRE_FALSE(empty);
     CHECK(empty.error().code == errc::einval);
+}
+
+TEST_CASE("PGTABLE §4.3: a harvest of whole AMD-Vi tables reports a dirty contiguous entry whole") {
+    // The 64-slot masks cover tables of one-slot leaves; a NextLevel-7 entry among them
+    // sends that run of 64 back to the entry-at-a-time path, which ORs the replicas.
+    using amd = amd_v1<amd_v1_config{.mode = 4, .dirty_tracking = true}>;
+    table_fixture<amd> fx(16);
+    auto t = page_table<amd, arena_allocator>::create(fx.arena);
+    REQUIRE(t);
+    const pgsize_bitmap b{4 * KiB | 64 * KiB};
+    REQUIRE(t->map(iova{0}, phys_addr{GiB}, 2 * MiB, prot::read | prot::write, pgsize_bitmap{4 * KiB}));
+    REQUIRE(t->unmap(iova{0x10'0000}, 64 * KiB) == 64 * KiB);
+    REQUIRE(t->map(iova{0x10'0000}, phys_addr{2 * GiB}, 64 * KiB, prot::read | prot::write, b));
+    pte_t* leaves = leaf_table<amd>(*t, fx.arena, 0);
+    REQUIRE(leaves != nullptr);
+    REQUIRE(amd::leaf_size_lg2(leaves[256], 0) == 16);
+    leaves[256 + 5] |= amd::d_bit; // one replica of the 64K entry
+    leaves[3] |= amd::d_bit;       // and a 4K page
+    std::array<std::uint64_t, 8> words{};
+    dirty_bitmap bits{iova{0}, 4 * KiB, words};
+    iotlb_gather g;
+    REQUIRE(t->read_and_clear_dirty(iova{0}, 2 * MiB, bits, g));
+    CHECK(words[0] == 0x8);
+    CHECK(words[4] == 0xFFFF); // slots 256..271: the whole entry
+    for (std::size_t w : {1, 2, 3, 5, 6, 7}) CHECK(words[w] == 0);
+    for (std::size_t s = 256; s < 272; ++s) CHECK((leaves[s] & amd::d_bit) == 0);
 }

@@ -21,11 +21,14 @@ namespace {
 
 using mock = passthru::testing::mock_format<>;
 using mock_refuse = passthru::testing::mock_format<partial_unmap::refuse>;
+// The same format without bit tests: the walker's plain loops instead of its vector ones.
+using mock_plain = passthru::testing::mock_format<partial_unmap::whole_leaf, false>;
 using table_t = page_table<mock, arena_allocator>;
 constexpr prot rw = prot::read | prot::write;
 
-table_t make_table(table_fixture<mock>& fx) {
-    auto t = table_t::create(fx.arena);
+template <class F = mock>
+page_table<F, arena_allocator> make_table(table_fixture<F>& fx) {
+    auto t = page_table<F, arena_allocator>::create(fx.arena);
     REQUIRE(t);
     return std::move(*t);
 }
@@ -82,18 +85,19 @@ TEST_CASE("PGTABLE §0.3: test_mixed maps 0x3FE400000 up to 0x4C0600000 as 20 le
     CHECK(onegig == 3);
 }
 
-TEST_CASE("page_table: contiguous entries fill every slot they cover with one descriptor") {
-    table_fixture<mock> fx;
+TEMPLATE_TEST_CASE("page_table: contiguous entries fill every slot they cover with one descriptor", "", mock, mock_plain) {
+    using M = TestType;
+    table_fixture<M> fx;
     auto t = make_table(fx);
     // 32K at 0x8000 with a 32K-capable bitmap: one entry of 8 slots at level 0.
     REQUIRE(t.map(iova{0x8000}, phys_addr{0x1238000}, 32 * KiB, rw, pgsize_bitmap{4 * KiB | 32 * KiB}));
-    const auto entries = list_entries<mock>(t, fx.arena);
+    const auto entries = list_entries<M>(t, fx.arena);
     REQUIRE(entries.size() == 1);
     CHECK(entries.at(0x8000).size == 32 * KiB);
     CHECK(t.iova_to_phys(iova{0xFFFF}) == phys_addr{0x123FFFF});
     // Unmapping from the entry's first byte with a 4K request removes all 8 slots.
     CHECK(t.unmap(iova{0x8000}, 4 * KiB) == 32 * KiB);
-    CHECK(list_entries<mock>(t, fx.arena).empty());
+    CHECK(list_entries<M>(t, fx.arena).empty());
     // ...and the now-empty tables went back to the allocator.
     CHECK(fx.arena.live_units() == 1);
 }
@@ -172,8 +176,9 @@ TEST_CASE("page_table: a map that fails midway removes what it added and frees i
     }
 }
 
-TEST_CASE("PGTABLE §0.4: unmap removes whole entries, stops at holes and never splits") {
-    table_fixture<mock> fx;
+TEMPLATE_TEST_CASE("PGTABLE §0.4: unmap removes whole entries, stops at holes and never splits", "", mock, mock_plain) {
+    using M = TestType;
+    table_fixture<M> fx;
     auto t = make_table(fx);
     const pgsize_bitmap b{4 * KiB | 2 * MiB};
     REQUIRE(t.map(iova{2 * MiB}, phys_addr{4 * MiB}, 4 * MiB, rw, b)); // two 2M leaves
@@ -274,18 +279,19 @@ TEST_CASE("page_table: an IOVA beyond the input width translates nothing, never 
     CHECK_FALSE(t.leaf_at(iova{0x20'0000 | (std::uint64_t{1} << 63)}));
 }
 
-TEST_CASE("PGTABLE §8: read_and_clear_dirty reports dirty leaves, ORs replicas, and cleans") {
-    table_fixture<mock> fx;
+TEMPLATE_TEST_CASE("PGTABLE §8: read_and_clear_dirty reports dirty leaves, ORs replicas, and cleans", "", mock, mock_plain) {
+    using M = TestType;
+    table_fixture<M> fx;
     auto t = make_table(fx);
     REQUIRE(t.map(iova{0}, phys_addr{0}, 64 * KiB, rw, pgsize_bitmap{4 * KiB}));
     REQUIRE(t.map(iova{2 * MiB}, phys_addr{0}, 32 * KiB, rw, pgsize_bitmap{32 * KiB}));
     // The device writes page 3, and one replica of the 32K entry.
-    pte_t* l0 = fx.arena.table_at(mock::table_pa(fx.arena.table_at(
-        mock::table_pa(fx.arena.table_at(mock::table_pa(fx.arena.table_at(t.root())[0]))[0]))[0]));
-    l0[3] |= mock::dirty_bit;
-    pte_t* l0b = fx.arena.table_at(mock::table_pa(fx.arena.table_at(
-        mock::table_pa(fx.arena.table_at(mock::table_pa(fx.arena.table_at(t.root())[0]))[0]))[1]));
-    l0b[5] |= mock::dirty_bit;
+    pte_t* l0 = fx.arena.table_at(M::table_pa(fx.arena.table_at(
+        M::table_pa(fx.arena.table_at(M::table_pa(fx.arena.table_at(t.root())[0]))[0]))[0]));
+    l0[3] |= M::dirty_bit;
+    pte_t* l0b = fx.arena.table_at(M::table_pa(fx.arena.table_at(
+        M::table_pa(fx.arena.table_at(M::table_pa(fx.arena.table_at(t.root())[0]))[0]))[1]));
+    l0b[5] |= M::dirty_bit;
 
     std::array<std::uint64_t, 16> words{};
     dirty_bitmap bits{iova{0}, 4 * KiB, words};
@@ -293,8 +299,8 @@ TEST_CASE("PGTABLE §8: read_and_clear_dirty reports dirty leaves, ORs replicas,
     REQUIRE(t.read_and_clear_dirty(iova{0}, 4 * MiB, bits, g));
     CHECK(words[0] == 0x8);                  // page 3
     CHECK(words[8] == 0xFF);                 // 2M / 4K = bit 512 onwards: the whole 32K entry
-    CHECK((l0[3] & mock::dirty_bit) == 0);
-    CHECK((l0b[5] & mock::dirty_bit) == 0);
+    CHECK((l0[3] & M::dirty_bit) == 0);
+    CHECK((l0b[5] & M::dirty_bit) == 0);
     CHECK(g.range == interval{0x3000, 2 * MiB + 32 * KiB - 1});
 
     // Clean now: a second harvest reports nothing.
@@ -304,23 +310,24 @@ TEST_CASE("PGTABLE §8: read_and_clear_dirty reports dirty leaves, ORs replicas,
     CHECK(again == std::array<std::uint64_t, 16>{});
 
     // NO_CLEAR leaves the bit set; a range inside the entry reports only its part.
-    l0b[0] |= mock::dirty_bit;
+    l0b[0] |= M::dirty_bit;
     std::array<std::uint64_t, 16> part{};
     dirty_bitmap bits3{iova{2 * MiB}, 4 * KiB, part};
     REQUIRE(t.read_and_clear_dirty(iova{2 * MiB + 8 * KiB}, 8 * KiB, bits3, g, false));
     CHECK(part[0] == 0b1100);
-    CHECK((l0b[0] & mock::dirty_bit) != 0);
+    CHECK((l0b[0] & M::dirty_bit) != 0);
 }
 
-TEST_CASE("PGTABLE §8: a whole leaf table harvested into a bitmap that starts mid-word") {
+TEMPLATE_TEST_CASE("PGTABLE §8: a whole leaf table harvested into a bitmap that starts mid-word", "", mock, mock_plain) {
+    using M = TestType;
     // The 64-slot masks of a full table land 3 bits into the bitmap's first word, so each
     // spills into the next word: slots 0, 60, 61 and 511 are bits 3, 63, 64 and 514.
-    table_fixture<mock> fx;
+    table_fixture<M> fx;
     auto t = make_table(fx);
     REQUIRE(t.map(iova{2 * MiB}, phys_addr{0}, 2 * MiB, rw, pgsize_bitmap{4 * KiB}));
-    pte_t* leaves = passthru::testing::leaf_table<mock>(t, fx.arena, 2 * MiB);
+    pte_t* leaves = passthru::testing::leaf_table<M>(t, fx.arena, 2 * MiB);
     REQUIRE(leaves != nullptr);
-    for (std::size_t s : {0, 60, 61, 511}) leaves[s] |= mock::dirty_bit;
+    for (std::size_t s : {0, 60, 61, 511}) leaves[s] |= M::dirty_bit;
     std::array<std::uint64_t, 9> words{};
     dirty_bitmap bits{iova{2 * MiB - 3 * 4 * KiB}, 4 * KiB, words};
     iotlb_gather g;
@@ -330,7 +337,7 @@ TEST_CASE("PGTABLE §8: a whole leaf table harvested into a bitmap that starts m
     for (std::size_t w = 2; w < 8; ++w) CHECK(words[w] == 0);
     CHECK(words[8] == 0b100);
     CHECK(g.range == interval{2 * MiB, 4 * MiB - 1});
-    for (std::size_t s : {0, 60, 61, 511}) CHECK((leaves[s] & mock::dirty_bit) == 0);
+    for (std::size_t s : {0, 60, 61, 511}) CHECK((leaves[s] & M::dirty_bit) == 0);
 }
 
 TEST_CASE("page_table: hooks see every written slot, and a table before its parent descriptor") {

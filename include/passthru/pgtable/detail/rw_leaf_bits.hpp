@@ -31,6 +31,11 @@ struct rw_leaf_bits {
 
     // Dirty tracking (PGTABLE §8): the hardware sets D on a written leaf; only declared when
     // the domain tracks dirty pages (DirtyTrackingFormat).
+    static constexpr bit_test dirty_test() noexcept
+        requires TrackDirty
+    {
+        return {Dirty, 0, true};
+    }
     static constexpr bool is_dirty(pte_t pte) noexcept
         requires TrackDirty
     {

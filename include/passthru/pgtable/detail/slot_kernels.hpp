@@ -1,13 +1,18 @@
 #pragma once
-// The store loop of the map hot path, vectorised for the machine it runs on. A table
-// fill writes v, v + step, v + 2·step, ... : at the default -O2 g++ emits it one slot at a
-// time, and even -O3 only reaches 16-byte stores where glibc's memset uses 32-byte ones.
-// On x86-64 with AVX2 (checked once, at start-up) the fill uses 32-byte vector stores
-// written with the compilers' vector extensions, compiled for AVX2 through
+// The per-slot loops of the walker's hot paths, vectorised for the machine they run on:
+//   fill_linear   map: t[i] = v + i·step (g++ -O2 emits it one slot at a time, and even
+//                 -O3 only reaches 16-byte stores where glibc's memset uses 32-byte ones)
+//   clear_while   unmap: validate 32 slots with one AND-reduction, then clear them
+//   dirty_mask64  dirty harvest: 64 slots become one 64-bit mask, without branches
+// The tests are a format's bit tests (PageTableSlotTests), so one copy of each loop serves
+// every format. On x86-64 with AVX2 (checked once, at start-up) the loops use 32-byte
+// vectors written with the compilers' vector extensions, compiled for AVX2 through
 // target("avx2") and chosen at run time, so users need no -march flag; everywhere else,
-// and in constant evaluation, it is the plain loop.
+// and in constant evaluation, they are the plain loops. No inline assembly, no intrinsics.
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 
 #include <passthru/concepts/page_table_format.hpp>
@@ -18,8 +23,45 @@ constexpr void fill_linear_plain(pte_t* t, std::size_t n, pte_t v, std::uint64_t
     for (std::size_t i = 0; i < n; ++i, v += step) t[i] = v;
 }
 
+constexpr std::size_t clear_while_plain(pte_t* t, std::size_t n, slot_test test) noexcept {
+    std::size_t i = 0;
+    for (; i < n && test(t[i]); ++i) t[i] = 0;
+    return i;
+}
+
+constexpr bool dirty_mask64_plain(const pte_t* t, slot_test leaf, slot_test empty,
+                                  bit_test dirty, std::uint64_t& mask) noexcept {
+    std::uint64_t out = 0;
+    bool simple = true;
+    for (std::size_t k = 0; k < 64; ++k) {
+        const bool is_leaf = leaf(t[k]);
+        simple &= is_leaf || empty(t[k]);
+        out |= std::uint64_t{is_leaf && dirty(t[k])} << k;
+    }
+    mask = out;
+    return simple;
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
 using pte_x4 = std::uint64_t __attribute__((vector_size(32)));
+using lanes_x4 = std::int64_t __attribute__((vector_size(32))); // all ones where a test holds
+
+[[gnu::target("avx2")]] inline pte_x4 load4(const pte_t* p) noexcept {
+    pte_x4 x;
+    std::memcpy(&x, p, sizeof x);
+    return x;
+}
+[[gnu::target("avx2")]] inline lanes_x4 holds(pte_x4 x, bit_test t) noexcept {
+    const pte_x4 mask = {t.mask, t.mask, t.mask, t.mask};
+    const pte_x4 value = {t.value, t.value, t.value, t.value};
+    const std::int64_t flip = t.differs ? -1 : 0; // branch-free: the test is not a constant here
+    const lanes_x4 flips = {flip, flip, flip, flip};
+    const lanes_x4 eq = (x & mask) == value;
+    return eq ^ flips;
+}
+[[gnu::target("avx2")]] inline lanes_x4 holds(pte_x4 x, slot_test t) noexcept {
+    return holds(x, t.first) & holds(x, t.second);
+}
 
 [[gnu::target("avx2")]] inline void fill_linear_avx2(pte_t* t, std::size_t n, pte_t v,
                                                      std::uint64_t step) noexcept {
@@ -29,12 +71,115 @@ using pte_x4 = std::uint64_t __attribute__((vector_size(32)));
     const std::uint64_t s4 = 4 * step;
     const pte_x4 inc = {s4, s4, s4, s4};
     for (std::size_t b = 0; b < blocks; ++b) {
-        __builtin_memcpy(t + 8 * b, &x, sizeof x);
+        std::memcpy(t + 8 * b, &x, sizeof x);
         x += inc;
-        __builtin_memcpy(t + 8 * b + 4, &x, sizeof x);
+        std::memcpy(t + 8 * b + 4, &x, sizeof x);
         x += inc;
     }
     fill_linear_plain(t + 8 * blocks, n - 8 * blocks, v + 8 * blocks * step, step);
+}
+
+// Bits 0-3: the sign bits of the lanes of `x`.
+[[gnu::target("avx2")]] inline unsigned lane_bits(lanes_x4 x) noexcept {
+    return static_cast<unsigned>(
+        __builtin_ia32_movmskpd256(reinterpret_cast<double __attribute__((vector_size(32)))>(x)));
+}
+
+// Where `t` holds, in the sign bit of each lane only (the other bits are don't-care), for
+// loops that read the result through lane_bits: a test of one bit is one shift of that
+// bit into the sign (and a NOT), where holds() needs an AND and a compare. The tests are
+// constants at every call, so the choice folds away.
+[[gnu::target("avx2")]] inline lanes_x4 sign_holds(pte_x4 x, bit_test t) noexcept {
+    const bool one_bit = t.mask != 0 && (t.mask & (t.mask - 1)) == 0;
+    if (!one_bit) return holds(x, t);
+    const lanes_x4 sign = reinterpret_cast<lanes_x4>(x << (63 - std::countr_zero(t.mask)));
+    const bool set = (t.value == t.mask) != t.differs; // the test holds where the bit is set
+    return set ? sign : ~sign;
+}
+[[gnu::target("avx2")]] inline lanes_x4 sign_holds(pte_x4 x, slot_test t) noexcept {
+    return sign_holds(x, t.first) & sign_holds(x, t.second);
+}
+
+// The tests are template arguments, so each loop folds its format's masks and flips into
+// the instructions (formats with the same tests share a copy). They are read through
+// ordinary constexpr copies: clang 14 miscompiles references to members of class-type
+// template parameter objects (llvm/llvm-project#146272).
+template <slot_test Test>
+[[gnu::target("avx2")]] std::size_t clear_while_avx2(pte_t* t, std::size_t n) noexcept {
+    constexpr slot_test test = Test;
+    // Blocks of 32 slots: one reduction of the lanes per block, then 8 vector stores (a
+    // 256-byte memset would become `rep stosq`, several times slower at this size).
+    constexpr std::size_t block = 32;
+    std::size_t i = 0;
+    for (; i + block <= n; i += block) {
+        lanes_x4 ok = sign_holds(load4(t + i), test);
+        for (std::size_t k = 4; k < block; k += 4) ok &= sign_holds(load4(t + i + k), test);
+        if (lane_bits(ok) != 0xF) break;
+        const pte_x4 zero{};
+        for (std::size_t k = 0; k < block; k += 4) std::memcpy(t + i + k, &zero, sizeof zero);
+    }
+    return i + clear_while_plain(t + i, n - i, test);
+}
+
+// The slots that are neither `leaf` nor `empty` (contiguous entries), as one test where the
+// formats' tests allow it: with `empty` the negation of `leaf`'s first test, they are the
+// slots that pass that test but not `leaf`'s second one, and two equality tests on disjoint
+// bits merge into one. Unset when no simpler form is known.
+struct other_test {
+    bool never = false;    // leaf and empty cover every slot (VT-d, ARM)
+    bool known = false;    // `test` is exact
+    slot_test test{};
+};
+constexpr bool always(bit_test t) noexcept { return t.mask == 0 && t.value == 0 && !t.differs; }
+// x holds exactly where y does not: the same comparison negated, or, on a single bit, the
+// other value of it.
+constexpr bool negation(bit_test x, bit_test y) noexcept {
+    if (x.mask != y.mask) return false;
+    if (x.value == y.value) return x.differs != y.differs;
+    const bool one_bit = x.mask != 0 && (x.mask & (x.mask - 1)) == 0;
+    return one_bit && x.differs == y.differs && (x.value | y.value) == x.mask;
+}
+constexpr other_test other_slots(slot_test leaf, slot_test empty) noexcept {
+    const bit_test a = leaf.first, b = leaf.second;
+    if (!always(empty.second) || !negation(empty.first, a)) return {};
+    if (always(b)) return {true, true, {}};
+    const bit_test not_b{b.mask, b.value, !b.differs};
+    if (!a.differs && !not_b.differs && (a.mask & not_b.mask) == 0)
+        return {false, true, {{a.mask | not_b.mask, a.value | not_b.value}}};
+    return {false, true, {a, not_b}};
+}
+
+// Masks for `chunks` runs of 64 slots, up to the first run that is not all leaves or empty
+// slots; returns how many runs it did. Where the "other" slots have an exact test, a leaf
+// is what is neither empty nor other, which saves evaluating the leaf test.
+template <slot_test Leaf, slot_test Empty, bit_test Dirty>
+[[gnu::target("avx2")]] std::size_t dirty_masks_avx2(const pte_t* t, std::size_t chunks,
+                                                     std::uint64_t* masks) noexcept {
+    constexpr slot_test leaf = Leaf, empty = Empty;
+    constexpr bit_test dirty = Dirty;
+    constexpr other_test other = other_slots(leaf, empty);
+    for (std::size_t c = 0; c < chunks; ++c, t += 64) {
+        lanes_x4 odd = {};
+        std::uint64_t bits = 0;
+        for (std::size_t k = 0; k < 64; k += 4) {
+            const pte_x4 x = load4(t + k);
+            lanes_x4 is_leaf;
+            if constexpr (other.never) {
+                is_leaf = ~sign_holds(x, empty);
+            } else if constexpr (other.known) {
+                const lanes_x4 o = sign_holds(x, other.test);
+                odd |= o;
+                is_leaf = ~(sign_holds(x, empty) | o);
+            } else {
+                is_leaf = sign_holds(x, leaf);
+                odd |= ~(is_leaf | sign_holds(x, empty));
+            }
+            bits |= std::uint64_t{lane_bits(is_leaf & sign_holds(x, dirty))} << k;
+        }
+        if (lane_bits(odd) != 0) return c;
+        masks[c] = bits;
+    }
+    return chunks;
 }
 
 inline const bool cpu_has_avx2 = __builtin_cpu_supports("avx2");
@@ -43,12 +188,35 @@ inline const bool cpu_has_avx2 = __builtin_cpu_supports("avx2");
 // t[i] = v + i·step for i < n.
 constexpr void fill_linear(pte_t* t, std::size_t n, pte_t v, std::uint64_t step) noexcept {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (!std::is_constant_evaluated() && cpu_has_avx2) {
-        fill_linear_avx2(t, n, v, step);
-        return;
-    }
+    if (!std::is_constant_evaluated() && cpu_has_avx2) return fill_linear_avx2(t, n, v, step);
 #endif
     fill_linear_plain(t, n, v, step);
+}
+
+// Clear t[0..) while its slots pass `Test`, up to n; returns how many it cleared.
+template <slot_test Test>
+constexpr std::size_t clear_while(pte_t* t, std::size_t n) noexcept {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!std::is_constant_evaluated() && cpu_has_avx2) return clear_while_avx2<Test>(t, n);
+#endif
+    constexpr slot_test test = Test;
+    return clear_while_plain(t, n, test);
+}
+
+// masks[c] bit k: t[64c + k] passes `Leaf` and `Dirty`, for each run of 64 slots up to the
+// first that holds a slot neither `Leaf` nor `Empty` (a contiguous entry); returns how many
+// runs it did.
+template <slot_test Leaf, slot_test Empty, bit_test Dirty>
+constexpr std::size_t dirty_masks(const pte_t* t, std::size_t chunks, std::uint64_t* masks) noexcept {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (!std::is_constant_evaluated() && cpu_has_avx2)
+        return dirty_masks_avx2<Leaf, Empty, Dirty>(t, chunks, masks);
+#endif
+    constexpr slot_test leaf = Leaf, empty = Empty;
+    constexpr bit_test dirty = Dirty;
+    for (std::size_t c = 0; c < chunks; ++c)
+        if (!dirty_mask64_plain(t + 64 * c, leaf, empty, dirty, masks[c])) return c;
+    return chunks;
 }
 
 } // namespace passthru::pgtable::detail
