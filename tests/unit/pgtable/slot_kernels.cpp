@@ -32,6 +32,16 @@ static_assert(amd_other.test(amd::make_leaf(phys_addr{0}, 0, 16, prot::read)) &&
               !amd_other.test(amd::make_leaf(phys_addr{0}, 0, 12, prot::read)) &&
               !amd_other.test(0));
 
+// VT-d's and AMD-Vi's harvest tests read only the low words (8 slots per vector); ARM's
+// dirty test reads DBM, bit 51.
+static_assert(detail::low_word(vtd::item_leaf_test(0)) && detail::low_word(vtd::dirty_test()));
+static_assert(detail::low_word(amd::item_leaf_test(0)) && detail::low_word(amd::dirty_test()));
+static_assert(!detail::low_word(arm::dirty_test()));
+// load8_low's lane order, undone.
+static_assert(detail::in_slot_order(0b0011'0000) == 0b0000'1100 &&
+              detail::in_slot_order(0b0000'1100) == 0b0011'0000 &&
+              detail::in_slot_order(0xC3ull << 56) == 0xC3ull << 56);
+
 // A level-0 table of F's words: leaves, some dirty, holes, and (AMD) 64K entries.
 template <class F>
 std::vector<pte_t> random_table(std::mt19937_64& rng) {

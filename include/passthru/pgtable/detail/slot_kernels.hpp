@@ -42,6 +42,16 @@ constexpr bool dirty_mask64_plain(const pte_t* t, slot_test leaf, slot_test empt
     return simple;
 }
 
+// Whether a test reads only bits 0-31, so the 8-slot form of the harvest can run it.
+constexpr bool low_word(bit_test t) noexcept { return (t.mask >> 32) == 0 && (t.value >> 32) == 0; }
+constexpr bool low_word(slot_test t) noexcept { return low_word(t.first) && low_word(t.second); }
+
+// Bits in load8_low's order (0 1 4 5 2 3 6 7 in every byte) back in slot order.
+constexpr std::uint64_t in_slot_order(std::uint64_t m) noexcept {
+    constexpr std::uint64_t keep = 0xC3C3'C3C3'C3C3'C3C3, b45 = 0x0C0C'0C0C'0C0C'0C0C;
+    return (m & keep) | ((m & b45) << 2) | ((m >> 2) & b45);
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
 using pte_x4 = std::uint64_t __attribute__((vector_size(32)));
 using lanes_x4 = std::int64_t __attribute__((vector_size(32))); // all ones where a test holds
@@ -149,35 +159,83 @@ constexpr other_test other_slots(slot_test leaf, slot_test empty) noexcept {
     return {false, true, {a, not_b}};
 }
 
+// The same tests on 32-bit words: the low halves of 8 slots in one vector, for formats
+// whose tests read only bits 0-31 (VT-d, AMD-Vi), so one vector operation tests 8 slots.
+using word_x8 = std::uint32_t __attribute__((vector_size(32)));
+using wlanes_x8 = std::int32_t __attribute__((vector_size(32)));
+
+// The low 32 bits of t[0..8) in the order of slots 0 1 4 5 2 3 6 7: one in-lane shuffle
+// (vshufps), where slot order would need a cross-lane permute per vector; the mask bits
+// are put back in order once per 64 slots (in_slot_order).
+[[gnu::target("avx2")]] inline word_x8 load8_low(const pte_t* t) noexcept {
+    word_x8 a, b;
+    std::memcpy(&a, t, sizeof a);
+    std::memcpy(&b, t + 4, sizeof b);
+    return __builtin_shufflevector(a, b, 0, 2, 8, 10, 4, 6, 12, 14);
+}
+[[gnu::target("avx2")]] inline unsigned lane_bits(wlanes_x8 x) noexcept {
+    return static_cast<unsigned>(
+        __builtin_ia32_movmskps256(reinterpret_cast<float __attribute__((vector_size(32)))>(x)));
+}
+[[gnu::target("avx2")]] inline wlanes_x8 sign_holds(word_x8 x, bit_test t) noexcept {
+    const auto mask = static_cast<std::uint32_t>(t.mask), value = static_cast<std::uint32_t>(t.value);
+    const bool one_bit = mask != 0 && (mask & (mask - 1)) == 0;
+    if (!one_bit) {
+        const wlanes_x8 eq = (x & mask) == value;
+        return t.differs ? ~eq : eq;
+    }
+    const wlanes_x8 sign = reinterpret_cast<wlanes_x8>(x << (31 - std::countr_zero(mask)));
+    return (value == mask) != t.differs ? sign : ~sign;
+}
+[[gnu::target("avx2")]] inline wlanes_x8 sign_holds(word_x8 x, slot_test t) noexcept {
+    return sign_holds(x, t.first) & sign_holds(x, t.second);
+}
+
+// One 64-slot mask: bit k set where t[k] is a dirty one-slot leaf; `odd` collects the
+// slots that are neither such a leaf nor empty. Where the "other" slots have an exact
+// test, a leaf is what is neither empty nor other, which saves evaluating the leaf test.
+// `Load` and `Step` choose the lanes: 4 whole slots, or the low words of 8.
+template <slot_test Leaf, slot_test Empty, bit_test Dirty, unsigned Step, class Load>
+[[gnu::target("avx2")]] inline std::uint64_t dirty_mask64(const pte_t* t, Load load, bool& odd_seen) noexcept {
+    constexpr slot_test leaf = Leaf, empty = Empty;
+    constexpr bit_test dirty = Dirty;
+    constexpr other_test other = other_slots(leaf, empty);
+    decltype(sign_holds(load(t), empty)) odd = {};
+    std::uint64_t bits = 0;
+    for (std::size_t k = 0; k < 64; k += Step) {
+        const auto x = load(t + k);
+        decltype(odd) is_leaf;
+        if constexpr (other.never) {
+            is_leaf = ~sign_holds(x, empty);
+        } else if constexpr (other.known) {
+            const auto o = sign_holds(x, other.test);
+            odd |= o;
+            is_leaf = ~(sign_holds(x, empty) | o);
+        } else {
+            is_leaf = sign_holds(x, leaf);
+            odd |= ~(is_leaf | sign_holds(x, empty));
+        }
+        bits |= std::uint64_t{lane_bits(is_leaf & sign_holds(x, dirty))} << k;
+    }
+    odd_seen = lane_bits(odd) != 0;
+    return Step == 8 ? in_slot_order(bits) : bits;
+}
+
 // Masks for `chunks` runs of 64 slots, up to the first run that is not all leaves or empty
-// slots; returns how many runs it did. Where the "other" slots have an exact test, a leaf
-// is what is neither empty nor other, which saves evaluating the leaf test.
+// slots; returns how many runs it did.
 template <slot_test Leaf, slot_test Empty, bit_test Dirty>
 [[gnu::target("avx2")]] std::size_t dirty_masks_avx2(const pte_t* t, std::size_t chunks,
                                                      std::uint64_t* masks) noexcept {
     constexpr slot_test leaf = Leaf, empty = Empty;
     constexpr bit_test dirty = Dirty;
-    constexpr other_test other = other_slots(leaf, empty);
+    constexpr bool packed = low_word(leaf) && low_word(empty) && low_word(dirty);
     for (std::size_t c = 0; c < chunks; ++c, t += 64) {
-        lanes_x4 odd = {};
-        std::uint64_t bits = 0;
-        for (std::size_t k = 0; k < 64; k += 4) {
-            const pte_x4 x = load4(t + k);
-            lanes_x4 is_leaf;
-            if constexpr (other.never) {
-                is_leaf = ~sign_holds(x, empty);
-            } else if constexpr (other.known) {
-                const lanes_x4 o = sign_holds(x, other.test);
-                odd |= o;
-                is_leaf = ~(sign_holds(x, empty) | o);
-            } else {
-                is_leaf = sign_holds(x, leaf);
-                odd |= ~(is_leaf | sign_holds(x, empty));
-            }
-            bits |= std::uint64_t{lane_bits(is_leaf & sign_holds(x, dirty))} << k;
-        }
-        if (lane_bits(odd) != 0) return c;
-        masks[c] = bits;
+        bool odd = false;
+        if constexpr (packed)
+            masks[c] = dirty_mask64<Leaf, Empty, Dirty, 8>(t, load8_low, odd);
+        else
+            masks[c] = dirty_mask64<Leaf, Empty, Dirty, 4>(t, load4, odd);
+        if (odd) return c;
     }
     return chunks;
 }
