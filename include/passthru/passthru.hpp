@@ -54,3 +54,5 @@
 #include <passthru/platforms/irq/riscv_imsic.hpp>
 #include <passthru/platforms/irq/s390_irq.hpp>
 #include <passthru/platforms/irq/x86.hpp>
+#include <passthru/type1/abi.hpp>
+#include <passthru/type1/dma_store.hpp>

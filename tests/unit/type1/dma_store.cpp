@@ -1,0 +1,187 @@
+// type1::dma_store (SEMANTICS 2, item 5): a seeded differential run against std::map of
+// every query the engine makes, with inserts, erases and unmap-style walks mixed in; the
+// chunk splits and merges at their edges; and the same store built in constant evaluation.
+#include <cstdint>
+#include <iterator>
+#include <map>
+#include <random>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include <passthru/type1/dma_store.hpp>
+
+using namespace passthru;
+using passthru::type1::dma_store;
+
+namespace {
+
+struct rec {
+    passthru::iova iova{};
+    std::uint64_t size = 0;
+    std::uint64_t tag = 0; // stands for the rest of a mapping: it must travel with the record
+    constexpr bool operator==(const rec&) const = default;
+};
+static_assert(type1::StoreRecord<rec>);
+static_assert(std::forward_iterator<dma_store<rec>::iterator>);
+static_assert(std::forward_iterator<dma_store<rec>::const_iterator>);
+
+using model = std::map<std::uint64_t, rec>;
+
+// The model's answer to each query, by brute force over its ordered records.
+model::const_iterator model_at_or_after(const model& m, std::uint64_t x) {
+    auto it = m.upper_bound(x);
+    if (it != m.begin()) {
+        auto prev = std::prev(it);
+        if (x <= prev->second.iova.value + prev->second.size - 1) return prev;
+    }
+    return it;
+}
+
+void check_same(const dma_store<rec>& s, const model& m) {
+    REQUIRE(s.size() == m.size());
+    auto it = s.begin();
+    for (const auto& [key, r] : m) {
+        REQUIRE(it != s.end());
+        REQUIRE(*it == r);
+        ++it;
+    }
+    REQUIRE(it == s.end());
+}
+
+void check_queries(dma_store<rec>& s, const model& m, std::uint64_t x) {
+    const auto want = model_at_or_after(m, x);
+    const auto got = s.first_ending_at_or_after(iova{x});
+    REQUIRE((got == s.end()) == (want == m.end()));
+    if (want != m.end()) REQUIRE(*got == want->second);
+    const bool holds = want != m.end() && want->second.iova.value <= x;
+    const auto c = s.containing(iova{x});
+    REQUIRE((c != s.end()) == holds);
+    if (holds) REQUIRE(*c == want->second);
+    const auto f = s.find(iova{x});
+    REQUIRE((f != s.end()) == (m.count(x) == 1));
+    const std::uint64_t last = x + (x % 7) * 4096;
+    const auto o = s.first_overlapping({x, last});
+    const bool overl = want != m.end() && want->second.iova.value <= last;
+    REQUIRE((o != s.end()) == overl);
+    if (overl) REQUIRE(*o == want->second);
+}
+
+// A run of `steps` random operations over a space of `pages` 4K pages.
+void differential(std::uint64_t seed, int steps, std::uint64_t pages) {
+    std::mt19937_64 rng(seed);
+    dma_store<rec> s;
+    model m;
+    for (int step = 0; step < steps; ++step) {
+        const std::uint64_t x = (rng() % pages) * 4096 + (rng() % 3 == 0 ? rng() % 4096 : 0);
+        const unsigned op = static_cast<unsigned>(rng() % 10);
+        if (op < 5) { // insert where free
+            const std::uint64_t start = x & ~std::uint64_t{4095};
+            const std::uint64_t size = (1 + rng() % 8) * 4096;
+            auto over = model_at_or_after(m, start);
+            if (over != m.end() && over->second.iova.value <= start + size - 1) continue;
+            const rec r{iova{start}, size, rng()};
+            const auto it = s.insert(r);
+            REQUIRE(*it == r);
+            m.emplace(start, r);
+        } else if (op < 7) { // erase the record holding or following x
+            auto it = s.first_ending_at_or_after(iova{x});
+            auto want = model_at_or_after(m, x);
+            if (want == m.end()) continue;
+            const auto next = s.erase(it);
+            want = m.erase(want);
+            REQUIRE((next == s.end()) == (want == m.end()));
+            if (want != m.end()) REQUIRE(*next == want->second);
+        } else if (op < 8) { // an unmap walk: erase every record that starts in [x, x + 64 pages)
+            const std::uint64_t last = x + 64 * 4096 - 1;
+            for (auto it = s.first_ending_at_or_after(iova{x}); it != s.end() && it->iova.value <= last;) {
+                if (it->iova.value < x) {
+                    ++it;
+                    continue;
+                }
+                REQUIRE(m.erase(it->iova.value) == 1);
+                it = s.erase(it);
+            }
+        } else {
+            check_queries(s, m, x);
+        }
+        if (step % 997 == 0) check_same(s, m);
+    }
+    check_same(s, m);
+    // Drain in order from the front, checking as it goes.
+    while (!s.empty()) {
+        REQUIRE(*s.begin() == m.begin()->second);
+        s.erase(s.begin());
+        m.erase(m.begin());
+    }
+    REQUIRE(m.empty());
+}
+
+// Build 200 records, erase every other one and check what is left: all at compile time.
+constexpr bool built_in_constant_evaluation() {
+    dma_store<rec> s;
+    for (std::uint64_t i = 0; i < 200; ++i) s.insert({iova{(199 - i) * 0x2000}, 0x1000, i});
+    for (auto it = s.begin(); it != s.end();) {
+        it = s.erase(it);
+        if (it != s.end()) ++it;
+    }
+    if (s.size() != 100) return false;
+    std::uint64_t want = 0x2000;
+    for (const rec& r : s) {
+        if (r.iova.value != want) return false;
+        want += 0x4000;
+    }
+    return s.containing(iova{0x2fff}) != s.end() && s.containing(iova{0x3000}) == s.end() &&
+           s.first_ending_at_or_after(iova{0x3000})->iova.value == 0x6000;
+}
+static_assert(built_in_constant_evaluation());
+
+} // namespace
+
+TEST_CASE("SEMANTICS 2: the mapping store answers every query as an ordered map does", "[type1][store]") {
+    // Dense (many splits and merges in few chunks) and sparse spaces, three seeds each.
+    for (std::uint64_t seed : {1u, 2u, 3u}) {
+        differential(seed, 20000, 4096);
+        differential(seed + 100, 20000, 1u << 20);
+    }
+}
+
+TEST_CASE("SEMANTICS 2: the mapping store keeps records whole and in order across splits and merges",
+          "[type1][store]") {
+    dma_store<rec> s;
+    // Ascending and descending fills cross every split point of a chunk.
+    for (std::uint64_t i = 0; i < 1000; ++i) s.insert({iova{i * 0x10000}, 0x10000, i});
+    for (std::uint64_t i = 0; i < 1000; ++i) s.insert({iova{0x1000'0000'0000 - (i + 1) * 0x1000}, 0x1000, i});
+    REQUIRE(s.size() == 2000);
+    std::uint64_t prev = 0;
+    bool first = true;
+    for (const rec& r : s) {
+        REQUIRE((first || r.iova.value > prev));
+        first = false;
+        prev = r.iova.value;
+    }
+    // A record that ends at the top of the address space.
+    s.insert({iova{~std::uint64_t{0} - 0xfff}, 0x1000, 7});
+    REQUIRE(s.containing(iova{~std::uint64_t{0}})->tag == 7);
+    REQUIRE(s.first_ending_at_or_after(iova{~std::uint64_t{0}})->tag == 7);
+    // Records below an IOVA are not reported as at or after it.
+    REQUIRE(s.containing(iova{1000 * 0x10000}) == s.end());
+    REQUIRE(s.first_ending_at_or_after(iova{1000 * 0x10000})->iova.value == 0x1000'0000'0000 - 1000 * 0x1000);
+    // Erase everything from the middle out; what remains stays ordered and findable.
+    for (std::uint64_t i = 0; i < 1000; i += 2) REQUIRE(s.erase(s.find(iova{i * 0x10000})) != s.end());
+    REQUIRE(s.size() == 1501);
+    for (std::uint64_t i = 1; i < 1000; i += 2) REQUIRE(s.find(iova{i * 0x10000})->tag == i);
+    s.clear();
+    REQUIRE(s.empty());
+    REQUIRE(s.begin() == s.end());
+    REQUIRE(s.first_ending_at_or_after(iova{0}) == s.end());
+}
+
+TEST_CASE("SEMANTICS 2: a record's address is stable while it is stored", "[type1][store]") {
+    dma_store<rec> s;
+    const rec* kept = &*s.insert({iova{0x100000}, 0x1000, 42});
+    for (std::uint64_t i = 0; i < 5000; ++i) s.insert({iova{0x200000 + i * 0x1000}, 0x1000, i});
+    for (std::uint64_t i = 0; i < 5000; i += 3) s.erase(s.find(iova{0x200000 + i * 0x1000}));
+    REQUIRE(&*s.find(iova{0x100000}) == kept);
+    REQUIRE(kept->tag == 42);
+}
