@@ -8,7 +8,17 @@
 //                       <op>_map_ns    std::map
 //                       <op>_x         map time / store time (targets: lookup >= 4,
 //                                      insert and erase >= 3; issue #7)
+//   container_map_1GiB/<memory>   MAP_DMA of 1 GiB on a VT-d container through the
+//                     in-memory pinner (scattered 4K frames, or 2M-contiguous memory),
+//                     against the bare page-table map of the same runs. Counter x =
+//                     container / bare (target <= 1.5).
+//   container_65535_maps_unmap_all   65,535 separate 4K MAP_DMAs then one UNMAP_ALL,
+//                     against the bare table mapping and unmapping the same pages (x).
+//   container_replay_65535   attaching a group of a second IOMMU unit to a container
+//                     holding 65,535 4K mappings (A17 replay), against mapping the same
+//                     pages into a fresh table (x).
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <iterator>
@@ -18,6 +28,9 @@
 
 #include <benchmark/benchmark.h>
 
+#include <passthru/pgtable/arena_allocator.hpp>
+#include <passthru/platforms/catalog.hpp>
+#include <passthru/type1/container.hpp>
 #include <passthru/type1/dma_store.hpp>
 
 using namespace passthru;
@@ -107,6 +120,152 @@ void bm_store(benchmark::State& state) {
     state.counters["insert_x"] = t_ins_map / t_ins;
 }
 BENCHMARK(bm_store)->Name("dma_store_65535")->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+// A VT-d container wired to an arena and the in-memory pinner.
+using vtd_platform = x86_vtd_ir<>;
+using vtd_iommu = vtd_platform::iommu;
+using vtd_factory = type1::table_domains<vtd_iommu, pgtable::arena_allocator>;
+using vtd_container = type1::container<vtd_platform, vtd_factory, type1::memory_pinner>;
+using vtd_table = pgtable::page_table<vtd_iommu::table_format, pgtable::arena_allocator>;
+
+constexpr std::uint64_t ram_va = 0x7f00'0000'0000, gib = std::uint64_t{1} << 30, page = 4096;
+
+struct rig {
+    explicit rig(type1::memory_pinner::backing kind, std::size_t units = 8192)
+        : memory(units * 512), arena(memory, phys_addr{0x10'0000'0000}), factory(arena),
+          bare_memory(units * 512), bare_arena(bare_memory, phys_addr{0x20'0000'0000}) {
+        (void)pinner.add({ram_va, gib / page, kind, phys_addr{0x40'0000'0000}, true, 99});
+    }
+    std::vector<pte_t> memory;
+    pgtable::arena_allocator arena;
+    vtd_factory factory;
+    type1::memory_pinner pinner;
+    std::vector<pte_t> bare_memory;
+    pgtable::arena_allocator bare_arena;
+};
+
+// The pinned runs of [va, va+size) as the container would see them.
+std::vector<std::pair<phys_addr, std::uint64_t>> runs_of(type1::memory_pinner& p, std::uint64_t va, std::uint64_t size) {
+    std::vector<std::pair<phys_addr, std::uint64_t>> runs;
+    std::array<type1::pinned_run, 64> got{};
+    for (std::uint64_t done = 0; done < size / page;) {
+        auto n = p.pin(va + done * page, size / page - done, true, got);
+        if (!n) break;
+        for (std::size_t i = 0; i < *n; ++i) {
+            const auto& r = got[i];
+            if (!runs.empty() && runs.back().first.value + runs.back().second == r.pa.value) runs.back().second += r.pages * page;
+            else runs.emplace_back(r.pa, r.pages * page);
+            p.unpin(r.pa, r.pages);
+            done += r.pages;
+        }
+    }
+    return runs;
+}
+
+void bm_container_map(benchmark::State& state) {
+    const auto kind = state.range(0) ? type1::memory_pinner::backing::huge_2m : type1::memory_pinner::backing::scattered;
+    rig r(kind);
+    const auto runs = runs_of(r.pinner, ram_va, gib);
+    const pgsize_bitmap sizes = vtd_iommu::pgsizes;
+    double t_c = 0, t_b = 0;
+    for (auto _ : state) {
+        vtd_container c(type1::iommu_mode::v2, r.factory, r.pinner);
+        if (!c.attach(type1::group{.id = 1})) state.SkipWithError("attach");
+        auto t0 = clock_type::now();
+        auto m = c.map(iova{gib}, gib, ram_va, prot_rw);
+        auto t1 = clock_type::now();
+        if (!m) state.SkipWithError("map");
+        auto bare = vtd_table::create(r.bare_arena);
+        if (!bare) state.SkipWithError("table");
+        auto t2 = clock_type::now();
+        std::uint64_t io = gib;
+        for (const auto& [pa, len] : runs) {
+            if (!bare->map(iova{io}, pa, len, prot_rw | prot::cache, sizes)) state.SkipWithError("bare map");
+            io += len;
+        }
+        auto t3 = clock_type::now();
+        t_c += seconds(t0, t1);
+        t_b += seconds(t2, t3);
+        state.SetIterationTime(seconds(t0, t1));
+        (void)bare->unmap(iova{gib}, gib);
+    }
+    state.counters["bare_ms"] = t_b / static_cast<double>(state.iterations()) * 1e3;
+    state.counters["x"] = t_c / t_b;
+}
+BENCHMARK(bm_container_map)->Name("container_map_1GiB/scattered_4K")->Arg(0)->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(bm_container_map)->Name("container_map_1GiB/contiguous_2M")->Arg(1)->UseManualTime()->Unit(benchmark::kMicrosecond)->Iterations(200);
+
+void bm_container_many(benchmark::State& state) {
+    constexpr std::uint64_t n = 65535;
+    rig r(type1::memory_pinner::backing::scattered);
+    const pgsize_bitmap sizes = vtd_iommu::pgsizes;
+    double t_c = 0, t_b = 0;
+    for (auto _ : state) {
+        vtd_container c(type1::iommu_mode::v2, r.factory, r.pinner);
+        if (!c.attach(type1::group{.id = 1})) state.SkipWithError("attach");
+        std::array<type1::pinned_run, 1> pg{};
+        auto t0 = clock_type::now();
+        for (std::uint64_t i = 0; i < n; ++i)
+            if (!c.map(iova{gib + i * page}, page, ram_va + i * page, prot_rw)) state.SkipWithError("map");
+        auto all = c.unmap_all();
+        auto t1 = clock_type::now();
+        if (!all || *all != n * page) state.SkipWithError("unmap_all");
+        auto bare = vtd_table::create(r.bare_arena);
+        auto t2 = clock_type::now();
+        for (std::uint64_t i = 0; i < n; ++i) {
+            (void)r.pinner.pin(ram_va + i * page, 1, true, pg);
+            if (!bare->map(iova{gib + i * page}, pg[0].pa, page, prot_rw | prot::cache, sizes)) state.SkipWithError("bare");
+        }
+        for (std::uint64_t i = 0; i < n; ++i) {
+            const auto pa = bare->iova_to_phys(iova{gib + i * page});
+            (void)bare->unmap(iova{gib + i * page}, page);
+            r.pinner.unpin(*pa, 1);
+        }
+        auto t3 = clock_type::now();
+        t_c += seconds(t0, t1);
+        t_b += seconds(t2, t3);
+        state.SetIterationTime(seconds(t0, t1));
+    }
+    state.counters["bare_ms"] = t_b / static_cast<double>(state.iterations()) * 1e3;
+    state.counters["x"] = t_c / t_b;
+}
+BENCHMARK(bm_container_many)->Name("container_65535_maps_unmap_all")->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void bm_container_replay(benchmark::State& state) {
+    constexpr std::uint64_t n = 65535;
+    rig r(type1::memory_pinner::backing::scattered, 16384);
+    const pgsize_bitmap sizes = vtd_iommu::pgsizes;
+    vtd_container c(type1::iommu_mode::v2, r.factory, r.pinner);
+    if (!c.attach(type1::group{.id = 1})) state.SkipWithError("attach");
+    for (std::uint64_t i = 0; i < n; ++i)
+        if (!c.map(iova{gib + i * page}, page, ram_va + i * page, prot_rw)) state.SkipWithError("map");
+    double t_c = 0, t_b = 0;
+    for (auto _ : state) {
+        auto t0 = clock_type::now();
+        auto a = c.attach(type1::group{.id = 2, .iommu_unit = 1});
+        auto t1 = clock_type::now();
+        if (!a || c.domain_count() != 2) state.SkipWithError("replay");
+        state.PauseTiming();
+        (void)c.detach(2);
+        state.ResumeTiming();
+        auto bare = vtd_table::create(r.bare_arena);
+        auto t2 = clock_type::now();
+        std::uint64_t io = gib;
+        for (std::uint64_t i = 0; i < n; ++i) {
+            const auto pa = c.domain(0).dom.iova_to_phys(iova{io});
+            if (!bare->map(iova{io}, *pa, page, prot_rw | prot::cache, sizes)) state.SkipWithError("bare");
+            io += page;
+        }
+        auto t3 = clock_type::now();
+        (void)bare->unmap(iova{gib}, n * page);
+        t_c += seconds(t0, t1);
+        t_b += seconds(t2, t3);
+        state.SetIterationTime(seconds(t0, t1));
+    }
+    state.counters["bare_ms"] = t_b / static_cast<double>(state.iterations()) * 1e3;
+    state.counters["x"] = t_c / t_b;
+}
+BENCHMARK(bm_container_replay)->Name("container_replay_65535")->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(5);
 
 } // namespace
 

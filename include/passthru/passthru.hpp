@@ -1,8 +1,8 @@
 #pragma once
 // Everything passthru offers, in one include: the vocabulary, the concepts, the attach
-// policy, the page tables and the platform catalog (not the future Linux backend, which
-// has its own target). Narrower headers build faster; docs/benchmarks.md gives what this one
-// costs a translation unit (scripts/bench --summary).
+// policy, the page tables, the platform catalog and the type1 engine (not the future
+// Linux backend, which has its own target). Narrower headers build faster;
+// docs/benchmarks.md gives what this one costs a translation unit (scripts/bench --summary).
 #include <passthru/core/address.hpp>
 #include <passthru/core/error.hpp>
 #include <passthru/core/interval.hpp>
@@ -55,4 +55,17 @@
 #include <passthru/platforms/irq/s390_irq.hpp>
 #include <passthru/platforms/irq/x86.hpp>
 #include <passthru/type1/abi.hpp>
+#include <passthru/type1/abi_face.hpp>
+#include <passthru/type1/attach.hpp>
+#include <passthru/type1/container.hpp>
+#include <passthru/type1/dirty.hpp>
+#include <passthru/type1/dma.hpp>
 #include <passthru/type1/dma_store.hpp>
+#include <passthru/type1/domain_factory.hpp>
+#include <passthru/type1/group.hpp>
+#include <passthru/type1/info.hpp>
+#include <passthru/type1/iova_list.hpp>
+#include <passthru/type1/map_unmap.hpp>
+#include <passthru/type1/mock_domain.hpp>
+#include <passthru/type1/pinning.hpp>
+#include <passthru/type1/profile.hpp>

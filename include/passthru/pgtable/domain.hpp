@@ -62,6 +62,22 @@ public:
     constexpr result<void> map(iova io, phys_addr pa, std::uint64_t size, prot p) {
         return table_.map(io, pa, size, p, pgsizes());
     }
+    // Consecutive maps that reuse the walk of the previous one (page_table::map_session):
+    // what the type1 engine uses for the runs of one mapping.
+    class mapper {
+    public:
+        constexpr result<void> map(iova io, phys_addr pa, std::uint64_t size, prot p) {
+            return session_.map(io, pa, size, p, sizes_);
+        }
+
+    private:
+        friend class domain;
+        constexpr mapper(typename table_type::mapper s, pgsize_bitmap sizes) noexcept : session_(s), sizes_(sizes) {}
+        typename table_type::mapper session_;
+        pgsize_bitmap sizes_;
+    };
+    constexpr mapper map_session() noexcept { return mapper(table_.map_session(), pgsizes()); }
+
     // SEMANTICS G1.5 / PGTABLE §0.4; invalidation through the hooks.
     constexpr std::uint64_t unmap(iova io, std::uint64_t size) { return table_.unmap(io, size); }
     constexpr std::optional<phys_addr> iova_to_phys(iova io) const { return table_.iova_to_phys(io); }

@@ -1,0 +1,263 @@
+#pragma once
+// MAP_DMA and UNMAP_DMA (SEMANTICS §B, §C), pinning and the page runs that reach every
+// domain (B14), and the removal of a mapping (unmap from every domain, unpin, uncharge).
+#include <passthru/type1/container.hpp>
+
+namespace passthru::type1 {
+
+template <Platform P, DomainFactory F, Pinner Pn, KernelProfile K>
+constexpr result<void> container<P, F, Pn, K>::do_map(std::uint64_t iova, std::uint64_t size,
+                                                      std::uint64_t vaddr, std::uint32_t flags) {
+    using namespace abi::map_flag;
+    if (flags & ~(read | write | abi::map_flag::vaddr))
+        return fail(errc::einval, "SEMANTICS B2: unknown MAP_DMA flags");
+    if (K::facts.overflow_is_eoverflow) { // B4, the v6.18 order
+        if (size == 0) return fail(errc::einval, "SEMANTICS B4: size is 0");
+        if (iova + (size - 1) < iova || vaddr + (size - 1) < vaddr)
+            return overflow("SEMANTICS B4: the IOVA or vaddr range wraps past 2^64-1");
+    }
+    const prot p = (flags & read ? prot::read : prot::none) | (flags & write ? prot::write : prot::none);
+    const bool update = flags & abi::map_flag::vaddr;
+    if ((p != prot::none) == update) // B5
+        return fail(errc::einval, update ? "SEMANTICS B5: VADDR updates take no READ/WRITE"
+                                         : "SEMANTICS B5: a mapping needs READ and/or WRITE");
+    const std::uint64_t pg = min_pgsize(); // B6
+    if (size == 0 || ((size | iova | vaddr) & (pg - 1))) // B7
+        return fail(errc::einval, "SEMANTICS B7: iova, size and vaddr must be multiples of the smallest page size");
+    if (iova + (size - 1) < iova || vaddr + (size - 1) < vaddr) // B8
+        return overflow("SEMANTICS B8: the IOVA or vaddr range wraps past 2^64-1");
+    const interval range{iova, iova + (size - 1)};
+
+    auto hit = dmas_.first_overlapping(range); // B9
+    if (update) {
+        if (hit == dmas_.end()) return fail(errc::enoent, "SEMANTICS B9: no mapping at this IOVA to update");
+        if (!hit->vaddr_invalid || hit->iova.value != iova || hit->size != size)
+            return fail(errc::einval, "SEMANTICS B9: a VADDR update must name exactly one invalidated mapping");
+        // One process owns every mapping here, so the change of owner moves no charge.
+        hit->vaddr = vaddr;
+        hit->vaddr_invalid = false;
+        --vaddr_invalid_count_;
+        return {};
+    }
+    if (hit != dmas_.end()) return fail(errc::eexist, "SEMANTICS B9: the range overlaps a mapping", range);
+    if (dma_avail_ == 0) return fail(errc::enospc, "SEMANTICS B10: dma_entry_limit mappings are live");
+    if (!iova_usable(iova_list_, range))
+        return fail(errc::einval, "SEMANTICS B11: the range is not inside one usable IOVA range", range);
+
+    dma d{passthru::iova{iova}, size, vaddr, p, false, false, pinner_->lock_cap(), 0, {}}; // B12
+    auto targets = all_domains();
+    if (!targets.empty()) { // B13, B14
+        auto pages = pin_map(d, targets);
+        if (!pages) return tl::unexpected(pages.error());
+        d.locked = *pages;
+        d.iommu_mapped = true;
+    }
+    if (dirty_tracking_) { // B15, after pinning as in the kernel; a failure removes it all
+        const std::uint64_t pages = size / pg;
+        if (pages > abi::dirty_bitmap_pages_max) {
+            if (d.iommu_mapped) unmap_unpin(targets, d.iova, d.size);
+            return fail(errc::einval, "SEMANTICS B15: too many pages for a dirty bitmap");
+        }
+        d.bitmap.assign(abi::dirty_bitmap_bytes(pages) / 8 + 1, 0);
+    }
+    locked_vm_ += d.locked;
+    --dma_avail_;
+    dmas_.insert(d);
+    return {};
+}
+
+// Pin the mapping's pages in runs of consecutive frames of one kind (normal or reserved),
+// charge the normal ones against the locked-memory limit page by page in address order,
+// and map each maximal run into every target; a run continues across pin calls, as the
+// kernel's continues across GUP batches. Returns the pages to charge (`pending` are
+// charged already but not yet in locked_vm); on failure everything it did is undone.
+template <Platform P, DomainFactory F, Pinner Pn, KernelProfile K>
+constexpr result<std::uint64_t> container<P, F, Pn, K>::pin_map(const dma& d, std::span<domain_type* const> targets,
+                                                               std::uint64_t pending) {
+    std::array<pinned_run, 256> got{};
+    const bool write = has(d.perm, prot::write);
+    const std::uint64_t limit = pinner_->memlock_limit_pages();
+    const std::uint64_t npages = d.size / host_page;
+    std::uint64_t mapped = 0, charged = 0; // bytes mapped from d.iova; pages to charge
+    pinned_run open{};                     // pinned, not yet mapped
+
+    auto undo = [&](std::span<const pinned_run> unused, const error& e) -> tl::unexpected<error> {
+        for (const pinned_run& r : unused) pinner_->unpin(r.pa, r.pages);
+        if (open.pages) pinner_->unpin(open.pa, open.pages);
+        if (mapped) unmap_unpin(targets, d.iova, mapped);
+        return tl::unexpected(e);
+    };
+    // One map session per target where the domain keeps its walk (DomainWithMapSession).
+    constexpr bool sessions = DomainWithMapSession<domain_type>;
+    using session = typename detail::map_session_of<domain_type>::type;
+    std::vector<session> walk;
+    if constexpr (sessions)
+        for (domain_type* t : targets) walk.push_back(t->map_session());
+    auto map_one = [&](std::size_t t, passthru::iova io, phys_addr pa, std::uint64_t len) {
+        if constexpr (sessions) return walk[t].map(io, pa, len, d.perm | P::map_prot);
+        else return targets[t]->map(io, pa, len, d.perm | P::map_prot);
+    };
+    auto flush = [&]() -> result<void> {
+        const passthru::iova io = d.iova + mapped;
+        const std::uint64_t len = open.pages * host_page;
+        for (std::size_t t = 0; t < targets.size(); ++t) {
+            if (auto r = map_one(t, io, open.pa, len); !r) {
+                for (std::size_t u = 0; u < t; ++u) targets[u]->unmap(io, len);
+                return r;
+            }
+        }
+        mapped += len;
+        open.pages = 0;
+        return {};
+    };
+    // Adds `r` to the open run, flushing first when it does not continue it.
+    auto take = [&](const pinned_run& r) -> result<void> {
+        if (open.pages && r.reserved == open.reserved && r.pa.value == open.pa.value + open.pages * host_page) {
+            open.pages += r.pages;
+            return {};
+        }
+        if (open.pages)
+            if (auto f = flush(); !f) return f;
+        open = r;
+        return {};
+    };
+
+    for (std::uint64_t done = 0; done < npages;) {
+        auto n = pinner_->pin(d.vaddr + done * host_page, npages - done, write, got);
+        if (!n) return undo({}, n.error());
+        const std::span<pinned_run> runs(got.data(), *n);
+        for (std::size_t i = 0; i < runs.size(); ++i) {
+            pinned_run r = runs[i];
+            if (!r.reserved && !d.lock_cap && locked_vm_ + pending + charged + r.pages > limit) {
+                error e{errc::enomem, "SEMANTICS B14: RLIMIT_MEMLOCK exceeded (locked memory)"};
+                return undo(runs.subspan(i), e);
+            }
+            if (!r.reserved) charged += r.pages;
+            done += r.pages;
+            if (!opt_.disable_hugepages) {
+                if (auto t = take(r); !t) return undo(runs.subspan(i), t.error()); // r is not open yet
+                continue;
+            }
+            for (std::uint64_t k = 0; k < r.pages; ++k) { // one page per run
+                if (auto t = take({r.pa + k * host_page, 1, r.reserved}); !t) {
+                    const pinned_run rest{r.pa + k * host_page, r.pages - k, r.reserved};
+                    pinner_->unpin(rest.pa, rest.pages);
+                    return undo(runs.subspan(i + 1), t.error());
+                }
+                if (auto f = flush(); !f) {
+                    if (k + 1 < r.pages) pinner_->unpin(r.pa + (k + 1) * host_page, r.pages - k - 1);
+                    return undo(runs.subspan(i + 1), f.error());
+                }
+            }
+        }
+    }
+    if (open.pages) {
+        if (auto r = flush(); !r) return undo({}, r.error());
+    }
+    return charged;
+}
+
+// vfio_unmap_unpin over [io, io+size): every target but the first is unmapped whole; the
+// first is read back for the frames to release, in physically contiguous chunks.
+template <Platform P, DomainFactory F, Pinner Pn, KernelProfile K>
+constexpr void container<P, F, Pn, K>::unmap_unpin(std::span<domain_type* const> targets, passthru::iova io,
+                                                   std::uint64_t size) {
+    if (targets.empty() || size == 0) return;
+    for (std::size_t t = 1; t < targets.size(); ++t) targets[t]->unmap(io, size);
+    domain_type& first = *targets[0];
+    for (std::uint64_t off = 0; off < size;) {
+        const auto pa = first.iova_to_phys(io + off);
+        if (!pa) {
+            off += host_page;
+            continue;
+        }
+        std::uint64_t len = host_page;
+        while (off + len < size) {
+            const auto next = first.iova_to_phys(io + (off + len));
+            if (!next || next->value != pa->value + len) break;
+            len += host_page;
+        }
+        const std::uint64_t gone = first.unmap(io + off, len);
+        if (gone == 0) break;
+        pinner_->unpin(*pa, gone / host_page);
+        off += gone;
+    }
+}
+
+// vfio_remove_dma.
+template <Platform P, DomainFactory F, Pinner Pn, KernelProfile K>
+constexpr void container<P, F, Pn, K>::remove_dma(typename dma_store<dma>::iterator it) {
+    if (it->iommu_mapped && !domains_.empty()) {
+        auto targets = all_domains();
+        unmap_unpin(targets, it->iova, it->size);
+    }
+    locked_vm_ -= it->locked;
+    if (it->vaddr_invalid) --vaddr_invalid_count_;
+    dmas_.erase(it);
+    ++dma_avail_;
+}
+
+template <Platform P, DomainFactory F, Pinner Pn, KernelProfile K>
+constexpr result<std::uint64_t> container<P, F, Pn, K>::do_unmap(std::uint64_t iova, std::uint64_t size,
+                                                                 std::uint32_t flags,
+                                                                 std::optional<user_bitmap> bitmap) {
+    using namespace abi::unmap_flag;
+    if (flags & ~(get_dirty_bitmap | all | abi::unmap_flag::vaddr))
+        return fail(errc::einval, "SEMANTICS C1: unknown UNMAP_DMA flags");
+    const bool with_bitmap = flags & get_dirty_bitmap, whole = flags & all, vaddr_only = flags & abi::unmap_flag::vaddr;
+    if (with_bitmap && (whole || vaddr_only))
+        return fail(errc::einval, "SEMANTICS C2: GET_DIRTY_BITMAP goes with neither ALL nor VADDR");
+    if (with_bitmap) { // C3
+        if (!bitmap || bitmap->words.size_bytes() < (bitmap->size() & ~std::uint64_t{7}))
+            return fail(errc::einval, "SEMANTICS C3: the bitmap is not accessible");
+        if (!bitmap_size_ok(bitmap_pages(size, bitmap->pgsize), bitmap->size()))
+            return fail(errc::einval, "SEMANTICS C3: the bitmap is too small for the range, or larger than 256 MiB");
+    }
+    if (vaddr_only && K::facts.vaddr_rules_v6_3 && !emulated_.empty())
+        return fail(errc::ebusy, "SEMANTICS C4: VADDR updates are refused while emulated groups are attached");
+    const std::uint64_t pg = min_pgsize();
+    if (iova & (pg - 1)) return fail(errc::einval, "SEMANTICS C6: iova is not a multiple of the smallest page size");
+    interval range = whole_space;
+    if (whole) {
+        if (iova || size) return fail(errc::einval, "SEMANTICS C7: UNMAP_ALL takes iova 0 and size 0");
+    } else {
+        if (size == 0 || (size & (pg - 1)))
+            return fail(errc::einval, "SEMANTICS C7: size is 0 or not a multiple of the smallest page size");
+        if (iova + (size - 1) < iova) return overflow("SEMANTICS C7: the range wraps past 2^64-1");
+        range = {iova, iova + (size - 1)};
+    }
+    if (with_bitmap && (!dirty_tracking_ || bitmap->pgsize != pg))
+        return fail(errc::einval, "SEMANTICS C8: dirty tracking is off, or the bitmap's page size is not the smallest");
+    if (mode_ == iommu_mode::v2 && !whole && bisects(range.first, range.last))
+        return fail(errc::einval, "SEMANTICS C9: a v2 unmap may not cut a mapping", range);
+
+    std::uint64_t unmapped = 0;
+    auto it = dmas_.first_ending_at_or_after(passthru::iova{range.first});
+    if (vaddr_only) { // C10, VADDR: all or nothing
+        std::vector<passthru::iova> flagged;
+        for (; it != dmas_.end() && it->iova.value <= range.last; ++it) {
+            if (mode_ == iommu_mode::v1 && it->iova.value < range.first) break;
+            if (it->vaddr_invalid) {
+                for (passthru::iova f : flagged) dmas_.find(f)->vaddr_invalid = false;
+                vaddr_invalid_count_ -= flagged.size();
+                return fail(errc::einval, "SEMANTICS C10: the mapping's vaddr is already invalidated");
+            }
+            it->vaddr_invalid = true;
+            ++vaddr_invalid_count_;
+            flagged.push_back(it->iova);
+            unmapped += it->size;
+        }
+        return unmapped;
+    }
+    while (it != dmas_.end() && it->iova.value <= range.last) {
+        if (mode_ == iommu_mode::v1 && it->iova.value < range.first) break; // C10, v1
+        if (with_bitmap) report_dirty(*it, range.first, pg, bitmap->words);
+        unmapped += it->size;
+        const passthru::iova next = it->iova;
+        remove_dma(it);
+        it = dmas_.first_ending_at_or_after(next);
+    }
+    return unmapped;
+}
+
+} // namespace passthru::type1

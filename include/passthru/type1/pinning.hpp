@@ -1,0 +1,220 @@
+#pragma once
+// Pinning: how the engine turns a process's virtual addresses into physical pages that
+// stay put while a device may DMA to them (SEMANTICS B14: get_user_pages, PFNMAP, the
+// RLIMIT_MEMLOCK check). The caller supplies it as a `Pinner`: a VMM's real one wraps
+// its own memory; `memory_pinner` below is a deterministic in-memory process for tests
+// and benchmarks, with contiguous, scattered and reserved (MMIO) regions, a locked-memory
+// limit and fault injection.
+#include <algorithm>
+#include <concepts>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include <passthru/core/address.hpp>
+#include <passthru/core/error.hpp>
+
+namespace passthru::type1 {
+
+// The host page size P of SEMANTICS (4K on x86-64 and on most arm64 configurations).
+inline constexpr std::uint64_t host_page = 4096;
+
+// Consecutive pages whose frames are consecutive and of one kind.
+struct pinned_run {
+    phys_addr pa;
+    std::uint64_t pages = 0;
+    // Not normal pages (MMIO, PFNMAP, PageReserved): mapped, never charged (SEMANTICS B14).
+    bool reserved = false;
+    constexpr bool operator==(const pinned_run&) const = default;
+};
+
+// A `Pinner` P provides, for `p` a P and `cp` a const P:
+//   p.pin(vaddr, pages, write, out) -> result<std::size_t>
+//        pins up to `pages` consecutive pages from `vaddr` as runs written to `out`
+//        (maximal runs, at most out.size()), and returns how many runs it wrote. Like
+//        get_user_pages it stops before the first page it cannot pin and fails only when
+//        that is the first one: EFAULT for no memory there, or a write to read-only memory
+//        (SEMANTICS B14). Runs, not pages, so a VMM whose guest RAM is hugepage-backed
+//        hands over 2M at a time.
+//   p.unpin(pa, n)                 releases n pages from `pa` (reserved ones are ignored)
+//   cp.memlock_limit_pages() -> uint64_t   RLIMIT_MEMLOCK >> PAGE_SHIFT
+//   cp.lock_cap() -> bool          CAP_IPC_LOCK: the limit does not apply
+template <class P>
+concept Pinner = requires(P& p, const P& cp, std::uint64_t vaddr, std::uint64_t pages, bool write,
+                          std::span<pinned_run> out, phys_addr pa) {
+    { p.pin(vaddr, pages, write, out) } -> std::same_as<result<std::size_t>>;
+    { p.unpin(pa, pages) } -> std::same_as<void>;
+    { cp.memlock_limit_pages() } -> std::convertible_to<std::uint64_t>;
+    { cp.lock_cap() } -> std::same_as<bool>;
+};
+
+// A process's memory, in regions of page-aligned virtual addresses.
+class memory_pinner {
+public:
+    enum class backing : std::uint8_t {
+        contiguous, // page i at base + i·P: what hugepage-backed guest RAM gives
+        scattered,  // page i at a seeded permutation of [base, base + 2^k·P): ordinary RAM
+        huge_2m,    // 2M chunks at a seeded permutation of 2M frames: hugepage-backed RAM
+        reserved,   // page i at base + i·P, not a normal page: a device BAR mmap'd (PFNMAP)
+    };
+    struct region {
+        std::uint64_t vaddr = 0;
+        std::uint64_t pages = 0;
+        backing kind = backing::contiguous;
+        phys_addr base{};
+        bool writable = true;
+        std::uint64_t seed = 0;
+    };
+
+    constexpr memory_pinner() = default;
+    constexpr explicit memory_pinner(std::uint64_t memlock_limit_pages, bool lock_cap = false)
+        : limit_(memlock_limit_pages), lock_cap_(lock_cap) {}
+
+    // Add a region; regions never overlap in virtual or physical space.
+    constexpr result<void> add(const region& r) {
+        if (r.pages == 0 || (r.vaddr | r.base.value) % host_page != 0)
+            return fail(errc::einval, "a region needs pages, and page-aligned addresses");
+        if (r.kind == backing::huge_2m && r.base.value % (512 * host_page) != 0)
+            return fail(errc::einval, "2M chunks need a 2M-aligned physical base");
+        const std::uint64_t vlast = r.vaddr + (r.pages * host_page - 1);
+        const std::uint64_t plast = r.base.value + (phys_pages(r) * host_page - 1);
+        if (vlast < r.vaddr || plast < r.base.value) return fail(errc::eoverflow, "the region wraps");
+        for (const region& o : regions_) {
+            const std::uint64_t ov = o.vaddr + (o.pages * host_page - 1);
+            const std::uint64_t op = o.base.value + (phys_pages(o) * host_page - 1);
+            if (r.vaddr <= ov && o.vaddr <= vlast) return fail(errc::eexist, "virtual addresses overlap");
+            if (r.base.value <= op && o.base.value <= plast) return fail(errc::eexist, "physical pages overlap");
+        }
+        regions_.insert(std::upper_bound(regions_.begin(), regions_.end(), r,
+                                         [](const region& a, const region& b) { return a.vaddr < b.vaddr; }),
+                        r);
+        return {};
+    }
+
+    constexpr result<std::size_t> pin(std::uint64_t vaddr, std::uint64_t pages, bool write,
+                                      std::span<pinned_run> out) {
+        ++pin_calls_;
+        if (fail_at_ && pin_calls_ == *fail_at_) return fail(errc::efault, "injected pin failure");
+        std::size_t n = 0;
+        std::uint64_t done = 0;
+        while (done < pages) {
+            const std::uint64_t va = vaddr + done * host_page;
+            const region* r = find(va);
+            const bool ok = r && (!write || r->writable);
+            if (!ok) {
+                if (done > 0) break; // partial: the next call reports it
+                if (!r) return fail(errc::efault, "no memory at this virtual address (get_user_pages)");
+                return fail(errc::efault, "a DMA-writable mapping of read-only memory");
+            }
+            const std::uint64_t idx = (va - r->vaddr) / host_page;
+            const std::uint64_t take = std::min(pages - done, r->pages - idx);
+            const bool reserved = r->kind == backing::reserved;
+            const std::uint64_t chunk = chunk_pages(*r);
+            std::uint64_t i = 0;
+            while (i < take) { // a run per chunk of consecutive frames
+                const std::uint64_t n_here = std::min(take - i, chunk - (idx + i) % chunk);
+                if (!add_run(out, n, {page_at(*r, idx + i), n_here, reserved})) break;
+                i += n_here;
+            }
+            if (i < take) {
+                done += i;
+                if (!reserved) pinned_ += i;
+                break;
+            }
+            done += take;
+            if (!reserved) pinned_ += take;
+        }
+        return n;
+    }
+
+    constexpr void unpin(phys_addr pa, std::uint64_t n) {
+        for (std::uint64_t i = 0; i < n; ++i) {
+            const region* r = find_phys(pa.value + i * host_page);
+            if (!r) {
+                ++misuse_;
+                continue;
+            }
+            if (r->kind == backing::reserved) continue;
+            if (pinned_ == 0) ++misuse_;
+            else --pinned_;
+        }
+    }
+
+    constexpr std::uint64_t memlock_limit_pages() const noexcept { return limit_; }
+    constexpr bool lock_cap() const noexcept { return lock_cap_; }
+    constexpr void set_memlock_limit_pages(std::uint64_t pages) noexcept { limit_ = pages; }
+    constexpr void set_lock_cap(bool on) noexcept { lock_cap_ = on; }
+
+    // Fault injection: the n-th pin call from now (1 = the next) fails with EFAULT.
+    constexpr void fail_pin_call(std::uint64_t n) noexcept { fail_at_ = pin_calls_ + n; }
+    constexpr void clear_faults() noexcept { fail_at_.reset(); }
+
+    // Normal pages pinned and not yet released: 0 when nothing leaked.
+    constexpr std::uint64_t pinned_pages() const noexcept { return pinned_; }
+    constexpr std::uint64_t pin_calls() const noexcept { return pin_calls_; }
+    // Releases of pages this process never handed out, or more releases than pins.
+    constexpr std::uint64_t misuse() const noexcept { return misuse_; }
+
+private:
+    // Extends the last run when `r` continues it, else appends; false when `out` is full.
+    static constexpr bool add_run(std::span<pinned_run> out, std::size_t& n, pinned_run r) noexcept {
+        if (n > 0 && out[n - 1].reserved == r.reserved &&
+            out[n - 1].pa.value + out[n - 1].pages * host_page == r.pa.value) {
+            out[n - 1].pages += r.pages;
+            return true;
+        }
+        if (n == out.size()) return false;
+        out[n++] = r;
+        return true;
+    }
+    // Frames come in chunks of this many consecutive pages.
+    static constexpr std::uint64_t chunk_pages(const region& r) noexcept {
+        switch (r.kind) {
+        case backing::scattered: return 1;
+        case backing::huge_2m: return 512;
+        default: return r.pages;
+        }
+    }
+    static constexpr bool permuted(const region& r) noexcept {
+        return r.kind == backing::scattered || r.kind == backing::huge_2m;
+    }
+    // Permuted regions spread their chunks over the next power of two of chunks.
+    static constexpr std::uint64_t phys_pages(const region& r) noexcept {
+        if (!permuted(r)) return r.pages;
+        const std::uint64_t c = chunk_pages(r), chunks = (r.pages + c - 1) / c;
+        std::uint64_t n = 1;
+        while (n < chunks) n <<= 1;
+        return n * c;
+    }
+    static constexpr phys_addr page_at(const region& r, std::uint64_t idx) noexcept {
+        if (!permuted(r)) return r.base + idx * host_page;
+        // A bijection on [0, 2^k) chunks: multiply by an odd number, add the seed, mask.
+        const std::uint64_t c = chunk_pages(r);
+        const std::uint64_t mask = phys_pages(r) / c - 1;
+        const std::uint64_t slot = ((idx / c) * 0x9E3779B97F4A7C15ull + r.seed) & mask;
+        return r.base + (slot * c + idx % c) * host_page;
+    }
+    constexpr const region* find(std::uint64_t va) const noexcept {
+        auto it = std::upper_bound(regions_.begin(), regions_.end(), va,
+                                   [](std::uint64_t v, const region& r) { return v < r.vaddr; });
+        if (it == regions_.begin()) return nullptr;
+        --it;
+        return (va - it->vaddr) / host_page < it->pages ? &*it : nullptr;
+    }
+    constexpr const region* find_phys(std::uint64_t pa) const noexcept {
+        for (const region& r : regions_)
+            if (pa >= r.base.value && (pa - r.base.value) / host_page < phys_pages(r)) return &r;
+        return nullptr;
+    }
+
+    std::vector<region> regions_;
+    std::uint64_t limit_ = ~std::uint64_t{0};
+    bool lock_cap_ = false;
+    std::uint64_t pinned_ = 0, pin_calls_ = 0, misuse_ = 0;
+    std::optional<std::uint64_t> fail_at_;
+};
+
+static_assert(Pinner<memory_pinner>);
+
+} // namespace passthru::type1

@@ -1,0 +1,338 @@
+// SEMANTICS §B, §C, §D, §E: map, unmap, dirty tracking and GET_INFO, through the typed API
+// and the ABI face, on the mock geometry and on real tables.
+#include <array>
+#include <cstring>
+
+#include <catch2/catch.hpp>
+
+#include <passthru/type1/abi_face.hpp>
+#include <passthru/type1/info.hpp>
+
+#include "type1_rig.hpp"
+
+using namespace passthru;
+using namespace passthru::testing;
+using type1::group;
+using type1::iommu_mode;
+
+namespace {
+constexpr std::uint64_t K4 = 0x1000;
+constexpr std::uint64_t base = type1::mock_domain::mock_aperture.first;
+
+
+template <class T>
+std::vector<std::byte> bytes_of(const T& v, std::size_t extra = 0) {
+    std::vector<std::byte> out(sizeof(T) + extra);
+    std::memcpy(out.data(), &v, sizeof(T));
+    return out;
+}
+
+// User memory: one buffer of words at a fixed user address.
+struct one_buffer {
+    std::uint64_t addr = 0x5000'0000;
+    std::vector<std::uint64_t> data;
+    std::optional<std::span<std::uint64_t>> words(std::uint64_t a, std::uint64_t bytes) {
+        if (a != addr || bytes > data.size() * 8) return std::nullopt;
+        return std::span<std::uint64_t>(data.data(), (bytes + 7) / 8);
+    }
+};
+static_assert(type1::UserMemory<one_buffer>);
+} // namespace
+
+TEST_CASE("SEMANTICS B2 B5 B7 the ABI face checks argsz and flags first") {
+    mock_rig<> r;
+    REQUIRE(r.c.attach(group{.id = 1}));
+    {
+        auto m = bytes_of(type1::abi::dma_map{31, 3, va::ram, base, K4});
+        refused(r, einval, [&] { return type1::map_dma(r.c, m); }); // argsz < 32
+        auto f = bytes_of(type1::abi::dma_map{32, 8, va::ram, base, K4});
+        refused(r, einval, [&] { return type1::map_dma(r.c, f); }); // unknown flag
+        std::vector<std::byte> shortarg(16);
+        refused(r, efault, [&] { return type1::map_dma(r.c, shortarg); }); // B1
+        auto ok_map = bytes_of(type1::abi::dma_map{32, 3, va::ram, base, K4});
+        CHECK(type1::map_dma(r.c, ok_map));
+    }
+    refused(r, einval, [&] { return r.c.map(iova{base + K4}, K4, va::ram + 0x800, prot_rw); }); // B7 vaddr
+}
+
+TEST_CASE("SEMANTICS B9 VADDR updates name exactly one invalidated mapping") {
+    mock_rig<> r;
+    REQUIRE(r.c.attach(group{.id = 1}));
+    REQUIRE(r.c.map(iova{base}, 4 * K4, va::ram, prot_rw));
+    refused(r, enoent, [&] { return r.c.update_vaddr(iova{base + 0x10'0000}, K4, va::ram); });
+    refused(r, einval, [&] { return r.c.update_vaddr(iova{base}, 4 * K4, va::ram); }); // not invalidated
+    REQUIRE(r.c.invalidate_vaddr(iova{base}, 4 * K4));
+    refused(r, einval, [&] { return r.c.update_vaddr(iova{base}, 2 * K4, va::ram); }); // not the whole one
+    REQUIRE(r.c.update_vaddr(iova{base}, 4 * K4, va::ram + 0x10'0000));
+    CHECK(r.c.mappings().begin()->vaddr == va::ram + 0x10'0000);
+    CHECK(r.c.mappings().begin()->perm == prot_rw); // VADDR never changes protection
+}
+
+TEST_CASE("SEMANTICS B10 dma_entry_limit is sampled at open") {
+    mock_rig<> r(iommu_mode::v2, {.dma_entry_limit = 2});
+    REQUIRE(r.c.attach(group{.id = 1}));
+    REQUIRE(r.c.map(iova{base}, K4, va::ram, prot_rw));
+    REQUIRE(r.c.map(iova{base + K4}, K4, va::ram, prot_rw));
+    refused(r, enospc, [&] { return r.c.map(iova{base + 2 * K4}, K4, va::ram, prot_rw); });
+    REQUIRE(r.c.unmap(iova{base}, K4));
+    CHECK(r.c.map(iova{base + 2 * K4}, K4, va::ram, prot_rw));
+}
+
+TEST_CASE("SEMANTICS B14 runs of frames: contiguous, scattered, reserved, locked memory, faults") {
+    table_rig<> r;
+    REQUIRE(r.c.attach(group{.id = 1}));
+    // 2M-contiguous RAM at a 2M IOVA: one 2M leaf; 2 MiB charged.
+    REQUIRE(r.c.map(iova{0x4000'0000}, 0x20'0000, va::ram, prot_rw));
+    auto e = list_entries<table_rig<>::format>(r.c.domain(0).dom.table(), r.fx.arena);
+    CHECK(e.at(0x4000'0000).size == 0x20'0000);
+    CHECK(r.c.locked_vm() == 512);
+    // A BAR: mapped, never charged.
+    REQUIRE(r.c.map(iova{0x5000'0000}, 16 * K4, va::bar, prot_rw));
+    CHECK(r.c.locked_vm() == 512);
+    CHECK(r.c.domain(0).dom.iova_to_phys(iova{0x5000'0000 + K4}) == phys_addr{0xF000'0000 + K4});
+    // Scattered frames: each page where the pinner put it.
+    REQUIRE(r.c.map(iova{0x6000'0000}, 8 * K4, va::scattered, prot::read));
+    for (std::uint64_t i = 0; i < 8; ++i) {
+        auto pa = r.c.domain(0).dom.iova_to_phys(iova{0x6000'0000 + i * K4});
+        REQUIRE(pa);
+        CHECK(pa->value >= 0x2'0000'0000);
+    }
+    // A write mapping of read-only memory, an unbacked vaddr, the memlock limit, a fault.
+    refused(r, efault, [&] { return r.c.map(iova{0x7000'0000}, K4, va::readonly, prot_rw); });
+    CHECK(r.c.map(iova{0x7000'0000}, K4, va::readonly, prot::read));
+    refused(r, efault, [&] { return r.c.map(iova{0x7100'0000}, K4, 0x1000, prot_rw); });
+    r.pinner.set_memlock_limit_pages(r.c.locked_vm() + 3);
+    refused(r, enomem, [&] { return r.c.map(iova{0x7200'0000}, 4 * K4, va::ram, prot_rw); });
+    r.pinner.set_lock_cap(true); // CAP_IPC_LOCK: no limit
+    CHECK(r.c.map(iova{0x7200'0000}, 4 * K4, va::ram, prot_rw));
+    r.pinner.set_lock_cap(false);
+    // A map of more runs than one pin call returns (256), failing at its second call.
+    r.pinner.set_memlock_limit_pages(~std::uint64_t{0});
+    r.pinner.fail_pin_call(2);
+    refused(r, efault, [&] { return r.c.map(iova{0x8000'0000}, 300 * K4, va::scattered + 0x10'0000, prot_rw); });
+    r.pinner.clear_faults();
+    CHECK(r.c.unmap_all());
+    CHECK(r.pinner.pinned_pages() == 0);
+    CHECK(r.c.locked_vm() == 0);
+}
+
+TEST_CASE("SEMANTICS B14 a mapping crossing a 2M boundary in one run gets the page sizes of G1.3") {
+    table_rig<> r;
+    REQUIRE(r.c.attach(group{.id = 1}));
+    // 4K before a 2M boundary, a whole 2M, 4K after: the run continues across pin batches.
+    REQUIRE(r.c.map(iova{0x1F'F000}, 0x20'2000, va::ram + 0x1F'F000, prot_rw));
+    auto e = list_entries<table_rig<>::format>(r.c.domain(0).dom.table(), r.fx.arena);
+    CHECK(e.size() == 3);
+    CHECK(e.at(0x1F'F000).size == K4);
+    CHECK(e.at(0x20'0000).size == 0x20'0000);
+    CHECK(e.at(0x40'0000).size == K4);
+    // disable_hugepages: one page per run, so only 4K leaves.
+    table_rig<> s(iommu_mode::v2, {.disable_hugepages = true});
+    REQUIRE(s.c.attach(group{.id = 1}));
+    REQUIRE(s.c.map(iova{0x20'0000}, 0x20'0000, va::ram, prot_rw));
+    CHECK(list_entries<table_rig<>::format>(s.c.domain(0).dom.table(), s.fx.arena).size() == 512);
+}
+
+TEST_CASE("SEMANTICS B14 a domain that fails a map leaves every other domain as it was") {
+    mock_rig<> r;
+    REQUIRE(r.c.attach(group{.id = 1}));
+    r.domains.fail_map_call(3);
+    REQUIRE(r.c.attach(group{.id = 2, .iommu_unit = 1})); // a second domain that fails its 3rd map
+    REQUIRE(r.c.map(iova{base}, K4, va::ram, prot_rw));   // map call 1
+    REQUIRE(r.c.map(iova{base + 0x10'0000}, K4, va::ram, prot_rw)); // 2
+    refused(r, enomem, [&] { return r.c.map(iova{base + 0x20'0000}, 4 * K4, va::scattered, prot_rw); });
+}
+
+TEST_CASE("SEMANTICS C1 C2 C3 C11 the ABI face of UNMAP_DMA") {
+    mock_rig<> r;
+    REQUIRE(r.c.attach(group{.id = 1}));
+    REQUIRE(r.c.map(iova{base}, 4 * K4, va::ram, prot_rw));
+    type1::no_user_memory none;
+    auto bad = bytes_of(type1::abi::dma_unmap{24, 8, base, 4 * K4});
+    refused(r, einval, [&] { return type1::unmap_dma(r.c, bad, none); });
+    auto both = bytes_of(type1::abi::dma_unmap{24, 1 | 2, 0, 0});
+    refused(r, einval, [&] { return type1::unmap_dma(r.c, both, none); });
+    auto nobitmap = bytes_of(type1::abi::dma_unmap{24, 1, base, 4 * K4});
+    refused(r, einval, [&] { return type1::unmap_dma(r.c, nobitmap, none); }); // argsz < 48
+    auto u = bytes_of(type1::abi::dma_unmap{24, 0, base, 4 * K4});
+    REQUIRE(type1::unmap_dma(r.c, u, none));
+    type1::abi::dma_unmap back{};
+    std::memcpy(&back, u.data(), sizeof back);
+    CHECK(back.size == 4 * K4); // C11: the bytes unmapped are written back
+}
+
+TEST_CASE("SEMANTICS C4 C10 VADDR invalidation: refused with emulated groups, all or nothing") {
+    mock_rig<> r;
+    REQUIRE(r.c.attach(group{.id = 1}));
+    REQUIRE(r.c.map(iova{base}, K4, va::ram, prot_rw));
+    REQUIRE(r.c.map(iova{base + K4}, K4, va::ram, prot_rw));
+    REQUIRE(r.c.invalidate_vaddr(iova{base + K4}, K4));
+    refused(r, einval, [&] { return r.c.invalidate_vaddr(iova{base}, 2 * K4); }); // the second is invalid already
+    CHECK_FALSE(r.c.mappings().begin()->vaddr_invalid);
+    auto all = r.c.invalidate_vaddr(iova{0}, 0, true);
+    CHECK(err(all) == einval); // ALL with VADDR flags the invalid one again: rolled back
+    CHECK_FALSE(r.c.mappings().begin()->vaddr_invalid);
+    REQUIRE(r.c.update_vaddr(iova{base + K4}, K4, va::ram));
+    REQUIRE(r.c.attach(group{.id = 2, .emulated = true}));
+    refused(r, ebusy, [&] { return r.c.invalidate_vaddr(iova{base}, K4); });
+    CHECK(r.c.check_extension(type1::abi::extension::update_vaddr) == 0);
+}
+
+TEST_CASE("SEMANTICS C6 C7 C9 alignment, wrap and bisection of UNMAP_DMA") {
+    mock_rig<> r;
+    REQUIRE(r.c.attach(group{.id = 1}));
+    REQUIRE(r.c.map(iova{base}, 4 * K4, va::ram, prot_rw));
+    refused(r, einval, [&] { return r.c.unmap(iova{base + 0x800}, K4); });                 // C6
+    refused(r, einval, [&] { return r.c.unmap(iova{base}, 0); });                          // C7
+    refused(r, eoverflow, [&] { return r.c.unmap(iova{0xFFFF'FFFF'FFFF'F000}, 2 * K4); }); // C7, v6.18
+    refused(r, einval, [&] { return r.c.unmap(iova{base}, 2 * K4); });                     // C9 end
+    refused(r, einval, [&] { return r.c.unmap(iova{base + K4}, 3 * K4); });                // C9 start
+    mock_rig<x86_vtd_ir<>, type1::profiles::debian_6_12> old;
+    REQUIRE(old.c.attach(group{.id = 1}));
+    refused(old, einval, [&] { return old.c.unmap(iova{0xFFFF'FFFF'FFFF'F000}, 2 * K4); });
+}
+
+TEST_CASE("SEMANTICS D2 D3 D4 D5 D6 D7 dirty tracking through the ABI face") {
+    mock_rig<> r;
+    REQUIRE(r.c.attach(group{.id = 1}));
+    REQUIRE(r.c.map(iova{base + 2 * K4}, 3 * K4, va::ram, prot_rw));
+    one_buffer mem{0x5000'0000, std::vector<std::uint64_t>(2, 0)};
+    auto both = bytes_of(type1::abi::dirty_bitmap{8, 1 | 2});
+    refused(r, einval, [&] { return type1::dirty_pages(r.c, both, mem); }); // D2 (SEMANTICS N22)
+    auto none = bytes_of(type1::abi::dirty_bitmap{8, 0});
+    refused(r, einval, [&] { return type1::dirty_pages(r.c, none, mem); });
+    auto start = bytes_of(type1::abi::dirty_bitmap{8, 1});
+    REQUIRE(type1::dirty_pages(r.c, start, mem));
+    REQUIRE(type1::dirty_pages(r.c, start, mem)); // D3: already on is a no-op
+    // GET_BITMAP over [base, base+128K): every page of the mapping is dirty (D7), at bit 2.
+    type1::abi::dirty_pages_get g{{48, 4}, {base, 32 * K4, {K4, 8, mem.addr}}};
+    mem.data[0] = 0x1; // the user's word is OR-merged (D6)
+    auto get = bytes_of(g);
+    REQUIRE(type1::dirty_pages(r.c, get, mem));
+    CHECK(mem.data[0] == (0x1 | 0b11100));
+    // Misaligned, wrong page size, a bisected mapping.
+    type1::abi::dirty_pages_get bis{{48, 4}, {base, 3 * K4, {K4, 8, mem.addr}}};
+    auto cut = bytes_of(bis);
+    refused(r, einval, [&] { return type1::dirty_pages(r.c, cut, mem); });
+    type1::abi::dirty_pages_get pg{{48, 4}, {base, 32 * K4, {2 * K4, 8, mem.addr}}};
+    auto wrongpg = bytes_of(pg);
+    refused(r, einval, [&] { return type1::dirty_pages(r.c, wrongpg, mem); });
+    type1::abi::dirty_pages_get small{{48, 4}, {base, 128 * K4, {K4, 8, mem.addr}}};
+    auto toosmall = bytes_of(small);
+    refused(r, einval, [&] { return type1::dirty_pages(r.c, toosmall, mem); }); // 128 bits in 8 bytes
+    // Unmap with the bitmap: the mapping's bits land at its offset from the unmap's iova.
+    std::vector<std::uint64_t> out(1, 0);
+    auto un = r.c.unmap_with_bitmap(iova{base + K4}, 8 * K4, {K4, out});
+    REQUIRE(un);
+    CHECK(*un == 3 * K4);
+    CHECK(out[0] == 0b1110);
+    auto stop = bytes_of(type1::abi::dirty_bitmap{8, 2});
+    REQUIRE(type1::dirty_pages(r.c, stop, mem));
+    CHECK_FALSE(r.c.dirty_tracking());
+}
+
+TEST_CASE("SEMANTICS D1 dirty tracking needs v2: EACCES on v1") {
+    mock_rig<> r(iommu_mode::v1);
+    REQUIRE(r.c.attach(group{.id = 1}));
+    refused(r, eacces, [&] { return r.c.dirty_start(); });
+    type1::no_user_memory none;
+    auto start = bytes_of(type1::abi::dirty_bitmap{8, 1});
+    refused(r, eacces, [&] { return type1::dirty_pages(r.c, start, none); });
+}
+
+TEST_CASE("SEMANTICS B15 a map while tracking gets a bitmap, too many pages for one is EINVAL") {
+    mock_rig<> r;
+    REQUIRE(r.c.attach(group{.id = 9, .emulated = true})); // no pinning: the size is free
+    REQUIRE(r.c.dirty_start());
+    refused(r, einval, [&] { return r.c.map(iova{0}, std::uint64_t{1} << 43, va::ram, prot_rw); }); // 2^31 pages
+    REQUIRE(r.c.map(iova{0}, 64 * K4, va::ram, prot_rw));
+    CHECK(r.c.mappings().begin()->bitmap.size() == 2);
+}
+
+TEST_CASE("SEMANTICS E1 GET_INFO bytes: the layouts booted 6.1 and 6.12 kernels returned") {
+    // 6.1, SMMUv3 + GICv2m (transcripts/6.1-arm-smmuv3-gicv2m.probe): argsz 116, caps at
+    // 24 -> 56 -> 68, two ranges around the SW_MSI window.
+    table_rig<arm_smmuv3_its<>, type1::profiles::debian_6_1> a;
+    REQUIRE(a.c.attach(group{.id = 0}));
+    std::vector<std::byte> buf(200);
+    type1::abi::iommu_info in{200, 0, 0, 0, 0};
+    std::memcpy(buf.data(), &in, sizeof in);
+    REQUIRE(type1::get_info(a.c, buf));
+    type1::abi::iommu_info out{};
+    std::memcpy(&out, buf.data(), sizeof out);
+    CHECK(out.argsz == 200);
+    CHECK(out.flags == 3);
+    CHECK(out.iova_pgsizes == 0x40201000);
+    CHECK(out.cap_offset == 24);
+    auto next_at = [&](std::size_t off) {
+        type1::abi::cap_header h{};
+        std::memcpy(&h, buf.data() + off, sizeof h);
+        return h;
+    };
+    CHECK(next_at(24).id == 2);
+    CHECK(next_at(24).next == 56);
+    CHECK(next_at(56).id == 3);
+    CHECK(next_at(56).next == 68);
+    CHECK(next_at(68).id == 1);
+    CHECK(next_at(68).next == 0);
+    // argsz 16 and 24: only the size is reported, caps not copied (transcript argsz_out=116).
+    std::vector<std::byte> small(24);
+    type1::abi::iommu_info s{24, 0, 0, 0, 0};
+    std::memcpy(small.data(), &s, sizeof s);
+    REQUIRE(type1::get_info(a.c, small));
+    std::memcpy(&s, small.data(), sizeof s);
+    CHECK(s.argsz == 116);
+    CHECK(s.cap_offset == 0);
+    type1::abi::iommu_info tiny{15, 0, 0, 0, 0};
+    std::memcpy(small.data(), &tiny, sizeof tiny);
+    CHECK(err(type1::get_info(a.c, small)) == einval);
+    // 6.12, AMD-Vi: padded DMA_AVAIL, three ranges: argsz 136, caps 24 -> 56 -> 72.
+    table_rig<x86_amdvi_ir<>, type1::profiles::debian_6_12> b;
+    REQUIRE(b.c.attach(group{.id = 0}));
+    std::vector<std::byte> bb(24);
+    type1::abi::iommu_info q{24, 0, 0, 0, 0};
+    std::memcpy(bb.data(), &q, sizeof q);
+    REQUIRE(type1::get_info(b.c, bb));
+    std::memcpy(&q, bb.data(), sizeof q);
+    CHECK(q.argsz == 136);
+    CHECK(q.iova_pgsizes == 0xfff7ffffff000);
+    // Emulated groups only: no IOVA cap (A.5), 72 bytes on v6.6+.
+    mock_rig<> m;
+    REQUIRE(m.c.attach(group{.id = 1, .emulated = true}));
+    CHECK(type1::info_caps<type1::profiles::upstream>(m.c.info()).size() + 24 == 72);
+    CHECK(type1::info_caps<type1::profiles::debian_6_1>(m.c.info()).size() + 24 == 68);
+}
+
+TEST_CASE("SEMANTICS E2 CHECK_EXTENSION before and after SET_IOMMU, per kernel") {
+    using type1::abi::extension;
+    CHECK(type1::check_extension_unset<type1::profiles::debian_6_1>(extension::update_vaddr) == 0); // P4
+    CHECK(type1::check_extension_unset<type1::profiles::debian_6_1>(extension::type1_nesting) == 1);
+    CHECK(type1::check_extension_unset<type1::profiles::upstream>(extension::type1_nesting) == 0);
+    CHECK(type1::check_extension_unset<type1::profiles::upstream>(extension::dma_cc_iommu) == 0);
+    // P9: DMA_CC_IOMMU follows snoop control; QEMU's default VT-d has none.
+    table_rig<x86_vtd_ir<platforms::pci_bus, platforms::intel_vtd<39, false>>> q;
+    REQUIRE(q.c.attach(group{.id = 1}));
+    CHECK(q.c.check_extension(extension::dma_cc_iommu) == 0);
+    table_rig<> sc;
+    CHECK(sc.c.check_extension(extension::dma_cc_iommu) == 1); // no domain yet: vacuously 1
+    REQUIRE(sc.c.attach(group{.id = 1}));
+    CHECK(sc.c.check_extension(extension::dma_cc_iommu) == 1);
+    CHECK(sc.c.check_extension(extension::update_vaddr) == 1);
+    CHECK(sc.c.check_extension(extension::noiommu) == 0);
+    type1::no_user_memory none;
+    std::vector<std::byte> nothing;
+    CHECK(err(type1::ioctl(sc.c, 0x3B99, nothing, 0, none)) == static_cast<int>(errc::enotty));
+    CHECK(*type1::ioctl(sc.c, type1::abi::check_extension, nothing, 9, none) == 1);
+    CHECK(err(type1::iommu_mode_of<type1::profiles::upstream>(6)) == einval);
+    CHECK(*type1::iommu_mode_of<type1::profiles::debian_6_12>(6) == iommu_mode::v2);
+}
+
+TEST_CASE("SEMANTICS E3 the page-size bitmap: the domains' intersection, nothing below the host page") {
+    mock_rig<> r;
+    CHECK(r.c.pgsize_bitmap() == ~(type1::host_page - 1));
+    REQUIRE(r.c.attach(group{.id = 1}));
+    CHECK(r.c.pgsize_bitmap() == type1::host_page); // the mock's 2K rounds up to 4K
+    table_rig<x86_amdvi_ir<>> a;
+    REQUIRE(a.c.attach(group{.id = 1}));
+    CHECK(a.c.pgsize_bitmap() == 0xfff7ffffff000);
+}
