@@ -60,7 +60,7 @@ public:
 
     // SEMANTICS G1: split by the domain's page sizes, all or nothing.
     constexpr result<void> map(iova io, phys_addr pa, std::uint64_t size, prot p) {
-        return table_.map(io, pa, size, p, pgsizes());
+        return table_.map(io, pa, size, p, map_sizes());
     }
     // Consecutive maps that reuse the walk of the previous one (page_table::map_session):
     // what the type1 engine uses for the runs of one mapping.
@@ -76,7 +76,7 @@ public:
         typename table_type::mapper session_;
         pgsize_bitmap sizes_;
     };
-    constexpr mapper map_session() noexcept { return mapper(table_.map_session(), pgsizes()); }
+    constexpr mapper map_session() noexcept { return mapper(table_.map_session(), map_sizes()); }
 
     // SEMANTICS G1.5 / PGTABLE §0.4; invalidation through the hooks.
     constexpr std::uint64_t unmap(iova io, std::uint64_t size) { return table_.unmap(io, size); }
@@ -90,8 +90,15 @@ public:
         return table_.read_and_clear_dirty(io, size, bits, g, clear);
     }
 
-    // The sizes both the IOMMU reports and the format can hold.
+    // The sizes the driver reports (what type1's page-size bitmap reads, SEMANTICS E3): the
+    // ones both the IOMMU and the format hold, plus any the IOMMU claims above the format's
+    // largest (the 6.1 AMD-Vi driver claimed 2^52..2^63, SEMANTICS P2; no map can use them).
     constexpr pgsize_bitmap pgsizes() const noexcept {
+        constexpr std::uint64_t largest = format_pgsizes<typename table_type::format>().max_pgsize();
+        return map_sizes() | pgsize_bitmap{I::pgsizes.bits & ~(largest | (largest - 1))};
+    }
+    // The sizes a map may use: both the IOMMU's and the format's.
+    constexpr pgsize_bitmap map_sizes() const noexcept {
         return I::pgsizes & format_pgsizes<typename table_type::format>();
     }
     // The IOMMU's aperture, clipped to what the table can translate.

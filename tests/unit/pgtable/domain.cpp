@@ -51,6 +51,13 @@ TEST_CASE("pgtable::domain: page sizes are the IOMMU's, held by its format (SEMA
     CHECK(amd->pgsizes() == pgsize_bitmap{0x000FFF7FFFFFF000});
     CHECK(amd->aperture() == whole_space);
 
+    // The 6.1 driver's claim (SEMANTICS P2): reported as it was, never used by a map.
+    domain_fixture<amd_vi<false, amd_v1_pgsizes_6_1>> b61;
+    auto amd61 = domain<amd_vi<false, amd_v1_pgsizes_6_1>, arena_allocator>::create(b61.fx.arena);
+    REQUIRE(amd61);
+    CHECK(amd61->pgsizes() == pgsize_bitmap{0xFFFFFF7FFFFFF000});
+    CHECK(amd61->map_sizes() == pgsize_bitmap{0x000FFF7FFFFFF000});
+
     domain_fixture<intel_vtd<48, true, 4 * KiB | 2 * MiB>> c;
     auto vtd = domain<intel_vtd<48, true, 4 * KiB | 2 * MiB>, arena_allocator>::create(c.fx.arena);
     REQUIRE(vtd);

@@ -17,14 +17,17 @@ inline constexpr interval amd_ht_range{0xFD'0000'0000, 0xFF'FFFF'FFFF};
 // GENMASK(51,12) ^ SZ_512G, as a booted 6.12 kernel reports it: 0x000FFF7FFFFFF000 in
 // tests/kernel/observed.md). Kernels up to 6.1 also claimed 2^52..2^63.
 inline constexpr std::uint64_t amd_v1_pgsizes = low_mask(51) & ~low_mask(11) & ~(std::uint64_t{1} << 39);
+// What the 6.1 driver reported (SEMANTICS P2): 0xFFFFFF7FFFFFF000, sizes of 2^52 and up too.
+inline constexpr std::uint64_t amd_v1_pgsizes_6_1 = ~low_mask(11) & ~(std::uint64_t{1} << 39);
 
 // `HtRangeIgnored`: newer kernels skip the HT reservation when firmware says the range
-// can be ignored (amd_iommu_ht_range_ignore, SEMANTICS §I).
-template <bool HtRangeIgnored = false>
+// can be ignored (amd_iommu_ht_range_ignore, SEMANTICS §I). `Pgsizes`: the page sizes the
+// driver reports (amd_v1_pgsizes_6_1 for a 6.1 kernel's instance).
+template <bool HtRangeIgnored = false, std::uint64_t Pgsizes = amd_v1_pgsizes>
 struct amd_vi {
     static constexpr std::string_view name = "AMD-Vi";
     static constexpr isa arch = isa::x86;
-    static constexpr pgsize_bitmap pgsizes{amd_v1_pgsizes}; // SEMANTICS §I
+    static constexpr pgsize_bitmap pgsizes{Pgsizes}; // SEMANTICS §I, P2
     static constexpr interval aperture = whole_space;              // SEMANTICS §I: v1 [0, 2^64-1]
     static constexpr auto reserved_regions = [] {
         if constexpr (HtRangeIgnored)
