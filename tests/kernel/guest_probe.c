@@ -2,7 +2,8 @@
  *
  * Loads the VFIO modules, binds one PCI device to vfio-pci, reports the IOMMU group's
  * reserved regions, then does the type1 container sequence and a few MAP/UNMAP vectors
- * (SEMANTICS A13, E1, N). Every result line is "PROBE key=value ..."; the last is
+ * (SEMANTICS A13, E1, N), then dirty tracking on a second v2 container and the v1 rules
+ * with a lowered entry limit on a third (SEMANTICS B10, C2-C10, D1-D7). Every result line is "PROBE key=value ..."; the last is
  * "PROBE done". Then the guest powers off.
  *
  * Kernel command line parameters read (from /proc/cmdline):
@@ -441,6 +442,195 @@ static void dma_vectors(int is_x86) {
     }
 }
 
+/* ---- dirty tracking, v1 and the entry limit, on fresh containers ---------------------- */
+
+/* The user bitmap of GET_BITMAP and of UNMAP with GET_DIRTY_BITMAP: 4 KiB, of which a
+ * vector prints the first `nwords` words before and after the call. */
+static uint64_t user_bits[512];
+
+static void words_str(char *s, size_t cap, unsigned nwords) {
+    size_t o = 0;
+    s[0] = 0;
+    for (unsigned i = 0; i < nwords && o + 24 < cap; i++)
+        o += (size_t)snprintf(s + o, cap - o, "%s0x%llx", i ? "," : "", (unsigned long long)user_bits[i]);
+}
+
+static void fill_bits(const uint64_t *in, unsigned nwords) {
+    memset(user_bits, 0, sizeof user_bits);
+    if (in) memcpy(user_bits, in, nwords * sizeof *in);
+}
+
+/* VFIO_IOMMU_DIRTY_PAGES: START/STOP/GET_BITMAP, or any flags (SEMANTICS D1-D7). */
+static void dirty_vec(const char *what, uint32_t flags, uint32_t argsz, uint64_t iova, uint64_t size,
+                      uint64_t pgsize, uint64_t bm_size, const uint64_t *in, unsigned nwords, int expect) {
+    char arg[sizeof(struct vfio_iommu_type1_dirty_bitmap) + sizeof(struct vfio_iommu_type1_dirty_bitmap_get)];
+    struct vfio_iommu_type1_dirty_bitmap h = {.argsz = argsz, .flags = flags};
+    struct vfio_iommu_type1_dirty_bitmap_get g = {
+        .iova = iova, .size = size,
+        .bitmap = {.pgsize = pgsize, .size = bm_size, .data = (__u64 *)user_bits}};
+    memcpy(arg, &h, sizeof h);
+    memcpy(arg + sizeof h, &g, sizeof g);
+    fill_bits(in, nwords);
+    char before[512], after[512];
+    words_str(before, sizeof before, nwords);
+    int e = ioctl(container, VFIO_IOMMU_DIRTY_PAGES, arg) ? errno : 0;
+    words_str(after, sizeof after, nwords);
+    out("vec=%d op=dirty what=%s argsz=%u flags=0x%x iova=0x%llx size=0x%llx pgsize=0x%llx "
+        "bitmap_size=0x%llx errno=%s expect=%s bitmap_in=%s bitmap_out=%s%s",
+        ++vec_no, what, argsz, flags, (unsigned long long)iova, (unsigned long long)size,
+        (unsigned long long)pgsize, (unsigned long long)bm_size, ename(e), ename(expect), before, after,
+        e == expect ? "" : " MISMATCH");
+}
+
+static void dirty_flag(const char *what, uint32_t flags, int expect) {
+    dirty_vec(what, flags, sizeof(struct vfio_iommu_type1_dirty_bitmap), 0, 0, 0, 0, NULL, 0, expect);
+}
+
+static void dirty_get(const char *what, uint64_t iova, uint64_t size, uint64_t pgsize, uint64_t bm_size,
+                      const uint64_t *in, unsigned nwords, int expect) {
+    dirty_vec(what, VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP,
+              sizeof(struct vfio_iommu_type1_dirty_bitmap) + sizeof(struct vfio_iommu_type1_dirty_bitmap_get),
+              iova, size, pgsize, bm_size, in, nwords, expect);
+}
+
+/* VFIO_IOMMU_UNMAP_DMA with GET_DIRTY_BITMAP (SEMANTICS C2, C3, C8, C10). */
+static void unmap_bitmap_vec(const char *what, uint32_t flags, uint32_t argsz, uint64_t iova, uint64_t size,
+                             uint64_t pgsize, uint64_t bm_size, const uint64_t *in, unsigned nwords,
+                             int expect, long long expect_size) {
+    char arg[sizeof(struct vfio_iommu_type1_dma_unmap) + sizeof(struct vfio_bitmap)];
+    struct vfio_iommu_type1_dma_unmap u = {.argsz = argsz, .flags = flags, .iova = iova, .size = size};
+    struct vfio_bitmap b = {.pgsize = pgsize, .size = bm_size, .data = (__u64 *)user_bits};
+    memcpy(arg, &u, sizeof u);
+    memcpy(arg + sizeof u, &b, sizeof b);
+    fill_bits(in, nwords);
+    char before[512], after[512];
+    words_str(before, sizeof before, nwords);
+    int e = ioctl(container, VFIO_IOMMU_UNMAP_DMA, arg) ? errno : 0;
+    words_str(after, sizeof after, nwords);
+    memcpy(&u, arg, sizeof u);
+    int bad = e != expect || (e == 0 && expect_size >= 0 && (long long)u.size != expect_size);
+    out("vec=%d op=unmap what=%s argsz=%u iova=0x%llx size=0x%llx flags=0x%x pgsize=0x%llx "
+        "bitmap_size=0x%llx errno=%s unmapped=0x%llx expect=%s expect_unmapped=0x%llx "
+        "bitmap_in=%s bitmap_out=%s%s",
+        ++vec_no, what, argsz, (unsigned long long)iova, (unsigned long long)size, flags,
+        (unsigned long long)pgsize, (unsigned long long)bm_size, ename(e),
+        e ? 0ULL : (unsigned long long)u.size, ename(expect),
+        (unsigned long long)(expect_size < 0 ? 0 : expect_size), before, after, bad ? " MISMATCH" : "");
+}
+
+/* Leave the current container and join a new one with `type`; 0 when it worked. The old
+ * container, with no group left, is released. */
+static int reattach(const char *tag, int type, const char *type_name) {
+    int e = ioctl(groupfd, VFIO_GROUP_UNSET_CONTAINER) ? errno : 0;
+    out("unset_container tag=%s errno=%s", tag, ename(e));
+    if (e) return e;
+    close(container);
+    container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+    if (container < 0) { out("reattach tag=%s open_errno=%s", tag, ename(errno)); return -1; }
+    e = ioctl(groupfd, VFIO_GROUP_SET_CONTAINER, &container) ? errno : 0;
+    if (e) { out("reattach tag=%s set_container_errno=%s", tag, ename(e)); return e; }
+    e = ioctl(container, VFIO_SET_IOMMU, type) ? errno : 0;
+    out("reattach tag=%s type=%s errno=%s", tag, type_name, ename(e));
+    return e;
+}
+
+static void set_entry_limit(unsigned n) {
+    char v[16];
+    snprintf(v, sizeof v, "%u", n);
+    int e = write_file("/sys/module/vfio_iommu_type1/parameters/dma_entry_limit", v);
+    out("entry_limit value=%u write_errno=%s", n, ename(e));
+}
+
+/* Dirty tracking on a v2 container (SEMANTICS C2, C3, C8, C10, D1-D7, B15). The group's
+ * devices never pin pages, so every page of every mapping is dirty at every query (D7). */
+static void dirty_vectors(void) {
+    const uint32_t RW = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+    const uint32_t START = VFIO_IOMMU_DIRTY_PAGES_FLAG_START, STOP = VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP;
+    const uint32_t GDB = VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP;
+    const uint32_t UB = sizeof(struct vfio_iommu_type1_dma_unmap) + sizeof(struct vfio_bitmap);
+    char *b = buf;
+    /* A: 16 pages at 1M; B: 4 pages at 2M; C: 1 page at 2M+0x21000, sharing B's bitmap word
+     * of a query based at 1M (bit 289 = word 4, bit 33). */
+    static const uint64_t pattern[8] = {0xf000000000000000ULL, 0, 0xaaaa, 0, 0x100000000000ULL, 0x55, 0, 0};
+    static const uint64_t low_bit[1] = {0x1};
+    map_vec("A", 0x100000, 0x10000, RW, 0, b);
+    map_vec("B", 0x200000, 0x4000, RW, 0, b + 0x10000);
+    map_vec("C", 0x221000, 0x1000, RW, 0, b + 0x20000);
+    dirty_get("D5_get_before_start", 0x100000, 0x200000, 0x1000, 64, NULL, 8, EINVAL);
+    dirty_flag("D3_start", START, 0);
+    dirty_flag("D3_start_again", START, 0);
+    dirty_flag("D2_start_and_stop", START | STOP, EINVAL);
+    dirty_flag("D2_no_flag", 0, EINVAL);
+    dirty_flag("D1_unknown_flag", 8, EINVAL);
+    dirty_vec("D1_argsz4", START, 4, 0, 0, 0, 0, NULL, 0, EINVAL);
+    dirty_vec("D5_argsz40", VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP, 40, 0x100000, 0x200000, 0x1000, 64,
+              NULL, 8, EINVAL);
+    dirty_get("D6_get_1M_to_3M_patterned", 0x100000, 0x200000, 0x1000, 64, pattern, 8, 0);
+    dirty_get("D7_get_again", 0x100000, 0x200000, 0x1000, 64, NULL, 8, 0);
+    dirty_get("D5_pgsize_8K", 0x100000, 0x200000, 0x2000, 64, NULL, 8, EINVAL);
+    dirty_get("D5_cuts_A", 0x101000, 0x1000, 0x1000, 8, NULL, 1, EINVAL);
+    dirty_get("D5_ends_inside_A", 0x100000, 0x1000, 0x1000, 8, NULL, 1, EINVAL);
+    dirty_get("D5_bitmap_56_bytes", 0x100000, 0x200000, 0x1000, 56, NULL, 8, EINVAL);
+    dirty_get("D5_bitmap_0_bytes", 0x100000, 0x200000, 0x1000, 0, NULL, 8, EINVAL);
+    dirty_get("D5_size0", 0x100000, 0, 0x1000, 8, NULL, 1, EINVAL);
+    dirty_get("D5_misaligned_iova", 0x100800, 0x1000, 0x1000, 8, NULL, 1, EINVAL);
+    dirty_get("D5_wrap", 0xFFFFFFFFFFFFF000ULL, 0x2000, 0x1000, 8, NULL, 1, EINVAL);
+    dirty_get("D5_top_page", 0xFFFFFFFFFFFFF000ULL, 0x1000, 0x1000, 8, NULL, 1, EINVAL);
+    dirty_get("D6_empty_range_keeps_bitmap", 0x800000, 0x40000, 0x1000, 8, pattern, 2, 0);
+    unmap_bitmap_vec("C3_argsz24", GDB, 24, 0x200000, 0x4000, 0x1000, 8, NULL, 1, EINVAL, -1);
+    unmap_bitmap_vec("C2_with_all", GDB | VFIO_DMA_UNMAP_FLAG_ALL, UB, 0, 0, 0x1000, 8, NULL, 1, EINVAL, -1);
+    unmap_bitmap_vec("C8_pgsize_8K", GDB, UB, 0x200000, 0x4000, 0x2000, 8, NULL, 1, EINVAL, -1);
+    unmap_bitmap_vec("C3_bitmap_0_bytes", GDB, UB, 0x200000, 0x4000, 0x1000, 0, NULL, 1, EINVAL, -1);
+    unmap_bitmap_vec("C10_B", GDB, UB, 0x200000, 0x4000, 0x1000, 8, NULL, 1, 0, 0x4000);
+    unmap_bitmap_vec("C10_C_at_bit_2", GDB, UB, 0x21f000, 0x3000, 0x1000, 8, low_bit, 1, 0, 0x1000);
+    map_vec("B15_map_while_tracking", 0x400000, 0x2000, RW, 0, b + 0x30000);
+    dirty_get("D3_new_mapping", 0x400000, 0x2000, 0x1000, 8, NULL, 1, 0);
+    dirty_flag("D4_stop", STOP, 0);
+    dirty_flag("D4_stop_again", STOP, 0);
+    dirty_get("D5_get_after_stop", 0x100000, 0x10000, 0x1000, 8, NULL, 1, EINVAL);
+    unmap_bitmap_vec("C8_after_stop", GDB, UB, 0x400000, 0x2000, 0x1000, 8, NULL, 1, EINVAL, -1);
+    dirty_flag("D3_restart", START, 0);
+    dirty_get("D7_A_after_restart", 0x100000, 0x10000, 0x1000, 8, NULL, 1, 0);
+    unmap_vec("unmap_all_tracking", 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, 0, 0x12000);
+    dirty_flag("D4_stop_end", STOP, 0);
+}
+
+/* A v1 container (SEMANTICS C10, D1) whose entry limit is 4 (B10, §1.2). */
+static void v1_vectors(void) {
+    const uint32_t RW = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+    char *b = buf;
+    get_info("v1");
+    dirty_flag("D1_v1_start", VFIO_IOMMU_DIRTY_PAGES_FLAG_START, EACCES);
+    map_vec("v1_A", 0x1000, 0x4000, RW, 0, b);
+    unmap_vec("C10_v1_starts_inside", 0x2000, 0x1000, 0, 0, 0);
+    unmap_vec("C10_v1_ends_inside", 0x0, 0x2000, 0, 0, 0x4000);
+    map_vec("v1_A_again", 0x1000, 0x4000, RW, 0, b);
+    unmap_vec("C10_v1_first_page", 0x1000, 0x1000, 0, 0, 0x4000);
+    map_vec("v1_A_third", 0x1000, 0x4000, RW, 0, b);
+    map_vec("v1_B", 0x10000, 0x1000, RW, 0, b + 0x10000);
+    unmap_vec("C10_v1_walk_stops_at_A", 0x2000, 0x10000, 0, 0, 0);
+    unmap_vec("C10_v1_both", 0x0, 0x20000, 0, 0, 0x5000);
+    for (int i = 0; i < 4; i++) {
+        char w[32];
+        snprintf(w, sizeof w, "B10_entry_%d", i);
+        map_vec(w, 0x100000 + (uint64_t)i * 0x2000, 0x1000, RW, 0, b + i * 0x1000);
+    }
+    get_info("v1_full");
+    map_vec("B10_fifth_entry", 0x200000, 0x1000, RW, ENOSPC, b);
+    map_vec("B9_overlap_when_full", 0x100000, 0x1000, RW, EEXIST, b);
+    unmap_vec("B10_free_one", 0x102000, 0x1000, 0, 0, 0x1000);
+    map_vec("B10_fifth_after_free", 0x200000, 0x1000, RW, 0, b);
+    unmap_vec("unmap_all_v1", 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, 0, 0x4000);
+    get_info("v1_end");
+}
+
+static void more_containers(void) {
+    if (reattach("dirty", VFIO_TYPE1v2_IOMMU, "TYPE1v2") == 0) dirty_vectors();
+    set_entry_limit(4);
+    if (reattach("v1", VFIO_TYPE1_IOMMU, "TYPE1") == 0) v1_vectors();
+    set_entry_limit(65535);
+}
+
 static void report_interrupts(const char *tag, const char *filter) {
     static char ib[65536];
     if (read_file("/proc/interrupts", ib, sizeof ib) < 0) return;
@@ -556,6 +746,7 @@ static void vfio_sequence(const char *group, int is_x86) {
     dma_vectors(is_x86);
     get_info("final");
     device_irqs(group);
+    more_containers();
 }
 
 static void report_klog(void) {

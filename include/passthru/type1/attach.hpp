@@ -197,7 +197,7 @@ constexpr result<void> container<P, F, Pn, K>::detach(std::uint32_t group_id) {
     // D6: an IOMMU group never in pinned-page scope leaves.
     --num_non_pinned_;
     if (dirty_tracking_)
-        for (dma& m : dmas_) set_all(m.bitmap, m.size / min_pgsize());
+        for (dma& m : dmas_) set_first_bits(m.bitmap, m.size / min_pgsize());
     return {};
 }
 

@@ -35,9 +35,9 @@ template <Platform P, DomainFactory F, Pinner Pn, KernelProfile K>
 constexpr void container<P, F, Pn, K>::report_dirty(dma& d, std::uint64_t base, std::uint64_t pgsize,
                                                     std::span<std::uint64_t> user) {
     const std::uint64_t nbits = d.size / pgsize;
-    if (num_non_pinned_ && d.iommu_mapped) set_all(d.bitmap, nbits); // D7
-    write_user_bits(user, (d.iova.value - base) / pgsize, d.bitmap, nbits);
-    std::fill(d.bitmap.begin(), d.bitmap.end(), 0); // reset to the pages pinned by emulated devices: none
+    if (num_non_pinned_ && d.iommu_mapped) set_first_bits(d.bitmap, nbits); // D7
+    report_bits(user, (d.iova.value - base) / pgsize, d.bitmap, nbits);
+    clear_first_bits(d.bitmap, nbits); // back to the pages pinned by emulated devices: none
 }
 
 template <Platform P, DomainFactory F, Pinner Pn, KernelProfile K>

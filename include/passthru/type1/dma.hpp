@@ -43,28 +43,35 @@ constexpr std::uint64_t bitmap_pages(std::uint64_t size, std::uint64_t pgsize) n
     return size >> s;
 }
 
-// update_user_bitmap (D5, D6): write a mapping's bits into the user's words at bit offset
-// `bit`: whole words, the first OR-merged with what the user's word held, the last
-// overwritten up to its end.
-constexpr void write_user_bits(std::span<std::uint64_t> user, std::uint64_t bit,
-                               std::span<const std::uint64_t> bits, std::uint64_t nbits) {
+// update_user_bitmap (D5, D6), as the kernel does it: the mapping's own bitmap is shifted
+// in place to bit `bit % 64`, the user's first word is OR-ed into it, and whole words are
+// copied out. The shift and the OR leave bits above `nbits` in the mapping's bitmap; the
+// kernel clears only the first `nbits` afterwards (clear_first_bits), so those bits are
+// shifted out again at the next report: pages past the mapping's end read as dirty
+// (the booted 6.1 and 6.12 kernels do this: tests/kernel/observed.md §5 item 6).
+constexpr void report_bits(std::span<std::uint64_t> user, std::uint64_t bit, std::vector<std::uint64_t>& bits,
+                           std::uint64_t nbits) {
     const std::uint64_t word = bit / 64, shift = bit % 64;
-    const std::uint64_t nwords = (nbits + shift + 63) / 64;
-    const std::uint64_t first = user[word];
-    for (std::uint64_t w = 0; w < nwords; ++w) {
-        const std::uint64_t lo = w < bits.size() ? bits[w] << shift : 0;
-        const std::uint64_t hi = shift && w > 0 && w - 1 < bits.size() ? bits[w - 1] >> (64 - shift) : 0;
-        user[word + w] = lo | hi;
+    const std::uint64_t nwords = std::min<std::uint64_t>((nbits + shift + 63) / 64, bits.size());
+    if (shift) {
+        for (std::uint64_t k = nwords; k-- > 0;)
+            bits[k] = (bits[k] << shift) | (k > 0 ? bits[k - 1] >> (64 - shift) : 0);
+        bits[0] |= user[word];
     }
-    if (shift) user[word] |= first;
+    std::copy_n(bits.begin(), nwords, user.begin() + static_cast<std::ptrdiff_t>(word));
 }
 
-// A bitmap with every one of `nbits` bits set (every page dirty, D7).
-constexpr void set_all(std::vector<std::uint64_t>& bits, std::uint64_t nbits) {
-    nbits = std::min<std::uint64_t>(nbits, bits.size() * 64); // a page size that shrank since
-    std::fill(bits.begin(), bits.end(), 0);
-    for (std::uint64_t w = 0; w < nbits / 64; ++w) bits[w] = ~std::uint64_t{0};
-    if (nbits % 64) bits[nbits / 64] = (std::uint64_t{1} << (nbits % 64)) - 1;
+// bitmap_set / bitmap_clear of bits [0, nbits): the words above keep what they hold.
+// (nbits is clamped to the bitmap: a page size that shrank since the bitmap was made.)
+constexpr void set_first_bits(std::vector<std::uint64_t>& bits, std::uint64_t nbits) {
+    nbits = std::min<std::uint64_t>(nbits, bits.size() * 64);
+    std::fill_n(bits.begin(), nbits / 64, ~std::uint64_t{0});
+    if (nbits % 64) bits[nbits / 64] |= (std::uint64_t{1} << (nbits % 64)) - 1;
+}
+constexpr void clear_first_bits(std::vector<std::uint64_t>& bits, std::uint64_t nbits) {
+    nbits = std::min<std::uint64_t>(nbits, bits.size() * 64);
+    std::fill_n(bits.begin(), nbits / 64, 0);
+    if (nbits % 64) bits[nbits / 64] &= ~((std::uint64_t{1} << (nbits % 64)) - 1);
 }
 
 } // namespace passthru::type1

@@ -4,6 +4,7 @@
 // the full state after it, and, for every failure, that nothing changed: mappings, usable
 // list, dma_avail, accounting, pinned pages and every domain's descriptors.
 // PASSTHRU_DIFF_OPS sets the operations per configuration (scripts/differential runs 10^7).
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <random>
@@ -34,6 +35,7 @@ struct model {
         prot perm;
         bool invalid = false;
         std::uint64_t charged = 0; // pages charged at map time (a VADDR update moves none)
+        std::vector<bool> dirty;   // while tracking: one bit per page plus a spare word (D3)
         bool operator==(const rec&) const = default;
     };
     iommu_mode mode = iommu_mode::v2;
@@ -93,9 +95,37 @@ struct model {
             if (!k.backed || (has(p, prot::write) && !k.writable)) return efault;
             if (k.normal && locked + ++charge > memlock) return enomem;
         }
-        dmas.emplace(io, rec{size, vaddr, p, false, charge});
+        dmas.emplace(io, rec{size, vaddr, p, false, charge, tracking ? fresh_bitmap(size) : std::vector<bool>{}});
         locked += charge;
         return ok;
+    }
+
+    static std::vector<bool> fresh_bitmap(std::uint64_t size) { return std::vector<bool>(((size / P4 + 63) / 64 + 1) * 64); }
+    int dirty(bool start) {
+        if (mode != iommu_mode::v2) return eacces;
+        if (start && !tracking)
+            for (auto& [a, r] : dmas) r.dirty = fresh_bitmap(r.size);
+        if (!start)
+            for (auto& [a, r] : dmas) r.dirty.clear();
+        tracking = start;
+        return ok;
+    }
+    // One mapping's report at user bit `bit`, bit by bit as SEMANTICS D6 and D7 and the booted kernels (observed.md §5 item 6) say:
+    // every page set, the bitmap shifted to bit % 64 over the words the report covers, the
+    // user's first word OR-ed in, those words copied out, then only the pages cleared.
+    static void report(rec& r, std::uint64_t bit, std::vector<std::uint64_t>& user) {
+        const std::uint64_t n = r.size / P4, word = bit / 64, shift = bit % 64, span = (n + shift + 63) / 64 * 64;
+        auto user_bit = [&](std::uint64_t k) { return ((user[k / 64] >> (k % 64)) & 1) != 0; };
+        for (std::uint64_t i = 0; i < n; ++i) r.dirty[i] = true;
+        if (shift) {
+            for (std::uint64_t j = span; j-- > 0;) r.dirty[j] = j >= shift && r.dirty[j - shift];
+            for (std::uint64_t j = 0; j < 64; ++j) r.dirty[j] = r.dirty[j] || user_bit(word * 64 + j);
+        }
+        for (std::uint64_t j = 0; j < span; ++j) {
+            const std::uint64_t k = word * 64 + j, m = std::uint64_t{1} << (k % 64);
+            user[k / 64] = r.dirty[j] ? user[k / 64] | m : user[k / 64] & ~m;
+        }
+        for (std::uint64_t i = 0; i < n; ++i) r.dirty[i] = false;
     }
 
     // UNMAP_DMA (plain, VADDR, or with a bitmap of `words` words); `out` the bytes.
@@ -132,12 +162,8 @@ struct model {
             return ok;
         }
         for (auto a : hit) {
-            const rec r = dmas.at(a);
-            if (bits)
-                for (std::uint64_t i = 0; i < r.size / P4; ++i) {
-                    const std::uint64_t b = (a - first) / P4 + i;
-                    (*bits)[b / 64] |= std::uint64_t{1} << (b % 64);
-                }
+            rec& r = dmas.at(a);
+            if (bits) report(r, (a - first) / P4, *bits);
             locked -= r.charged;
             out += r.size;
             dmas.erase(a);
@@ -180,11 +206,7 @@ struct model {
         const std::uint64_t lst = io + (size - 1);
         if (bisects(io, lst)) return einval;
         for (auto& [a, r] : dmas)
-            if (a >= io && a <= lst)
-                for (std::uint64_t i = 0; i < r.size / P4; ++i) {
-                    const std::uint64_t b = (a - io) / P4 + i;
-                    bits[b / 64] |= std::uint64_t{1} << (b % 64);
-                }
+            if (a >= io && a <= lst) report(r, (a - io) / P4, bits);
         return ok;
     }
 
@@ -203,6 +225,10 @@ struct model {
     void detach2() {
         usable = base_usable;
         group2_region.reset();
+        // D6: an unpinned IOMMU group left while tracking: every page set, the rest kept.
+        if (tracking)
+            for (auto& [a, r] : dmas)
+                for (std::uint64_t i = 0; i < r.size / P4; ++i) r.dirty[i] = true;
     }
 };
 
@@ -302,22 +328,25 @@ void run(Rig& r, iommu_mode mode, std::uint64_t window, std::uint64_t seed, std:
             got = err(r.c.update_vaddr(iova{io}, size, vaddr));
         } else if (op < 80) {
             const bool start = pick(2);
-            want = mode == iommu_mode::v2 ? ok : eacces;
-            if (want == ok) m.tracking = start;
+            want = m.dirty(start);
             got = err(start ? r.c.dirty_start() : r.c.dirty_stop());
         } else if (op < 86) {
             const auto io = pick(6) ? window + pick(16384) * P4 : rand_iova();
             const auto size = pick(6) ? (1 + pick(256)) * P4 : rand_size();
             const std::uint64_t pg = pick(10) ? P4 : 2 * P4;
             const std::size_t words = pick(10) ? type1::abi::dirty_bitmap_bytes(size / P4) / 8 : 1;
-            std::vector<std::uint64_t> a(words, 0), b(words, 0);
+            std::vector<std::uint64_t> a(words, 0);
+            if (pick(4) == 0) std::generate(a.begin(), a.end(), [&] { return rng(); }); // not zeroed (D6)
+            std::vector<std::uint64_t> b = a;
             want = m.dirty_get(io, size, pg, a);
             got = err(r.c.dirty_get(iova{io}, size, {pg, b}));
             if (got == ok && want == ok) REQUIRE(a == b);
         } else if (op < 91) {
             const auto io = window + pick(16384) * P4, size = (1 + pick(256)) * P4;
             const std::size_t words = pick(10) ? type1::abi::dirty_bitmap_bytes(size / P4) / 8 : 0;
-            std::vector<std::uint64_t> a(words, 0), b(words, 0);
+            std::vector<std::uint64_t> a(words, 0);
+            if (pick(4) == 0) std::generate(a.begin(), a.end(), [&] { return rng(); }); // not zeroed (D6)
+            std::vector<std::uint64_t> b = a;
             want = m.unmap(io, size, false, false, &a, want_bytes);
             if (want == ok && !m.tracking) want = einval; // not reached: the model checks tracking
             auto u = r.c.unmap_with_bitmap(iova{io}, size, {P4, b});
