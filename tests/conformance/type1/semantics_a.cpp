@@ -206,6 +206,28 @@ TEST_CASE("SEMANTICS D1-D6 detach: mappings go with the last group, ranges re-ex
     CHECK(err(r.c.detach(9)) == einval);
 }
 
+TEST_CASE("SEMANTICS D3 D4 a hole a departing group cut at the list's edge stays cut until a domain goes") {
+    // D4 rebuilds over [first start, last end]: the front that group 2 trimmed is not
+    // given back while its domain stays (the same IOMMU unit: A15 reuse) ...
+    mock_rig<> r;
+    REQUIRE(r.c.attach(group{.id = 1}));
+    REQUIRE(r.c.attach(group{.id = 2, .firmware_regions = {{{mock_ap.first, mock_ap.first + 4 * K4 - 1}, resv_type::reserved}}}));
+    CHECK(r.c.domain_count() == 1);
+    REQUIRE(r.c.detach(2));
+    CHECK(r.c.iova_list() == interval_list{{mock_ap.first + 4 * K4, mock_ap.last}});
+    // ... a later group's hole is cut from that list, not from the aperture (A.1 on a copy) ...
+    REQUIRE(r.c.attach(group{.id = 3, .firmware_regions = {{{0x200'0000, 0x200'0FFF}, resv_type::reserved}}}));
+    CHECK(r.c.iova_list() == interval_list{{mock_ap.first + 4 * K4, 0x1FF'FFFF}, {0x200'1000, mock_ap.last}});
+    REQUIRE(r.c.detach(3));
+    CHECK(r.c.iova_list() == interval_list{{mock_ap.first + 4 * K4, mock_ap.last}});
+    // ... and when a group with a domain of its own leaves, D3's aper_expand widens the
+    // window back to the remaining domain's aperture.
+    REQUIRE(r.c.attach(group{.id = 4, .iommu_unit = 1}));
+    CHECK(r.c.domain_count() == 2);
+    REQUIRE(r.c.detach(4));
+    CHECK(r.c.iova_list() == interval_list{mock_ap});
+}
+
 TEST_CASE("SEMANTICS D3 the last domain goes while emulated groups stay: mappings kept, pages returned") {
     mock_rig<> r;
     REQUIRE(r.c.attach(group{.id = 1, .emulated = true}));

@@ -1,5 +1,6 @@
 // SEMANTICS §B, §C, §D, §E: map, unmap, dirty tracking and GET_INFO, through the typed API
 // and the ABI face, on the mock geometry and on real tables.
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -39,7 +40,7 @@ struct one_buffer {
 static_assert(type1::UserMemory<one_buffer>);
 } // namespace
 
-TEST_CASE("SEMANTICS B2 B5 B7 the ABI face checks argsz and flags first") {
+TEST_CASE("SEMANTICS B1 B2 B5 B7 the ABI face checks argsz and flags first") {
     mock_rig<> r;
     REQUIRE(r.c.attach(group{.id = 1}));
     {
@@ -53,6 +54,44 @@ TEST_CASE("SEMANTICS B2 B5 B7 the ABI face checks argsz and flags first") {
         CHECK(type1::map_dma(r.c, ok_map));
     }
     refused(r, einval, [&] { return r.c.map(iova{base + K4}, K4, va::ram + 0x800, prot_rw); }); // B7 vaddr
+}
+
+TEST_CASE("SEMANTICS B6 B11 B13 without an IOMMU domain: the host page, any IOVA, nothing pinned") {
+    mock_rig<> r;
+    REQUIRE(r.c.attach(group{.id = 9, .emulated = true}));
+    CHECK(r.c.iova_list().empty());
+    refused(r, einval, [&] { return r.c.map(iova{0x800}, K4, va::ram, prot_rw); }); // B6: 4K, not smaller
+    // B11 needs a non-empty list: far outside the mock aperture is fine here ...
+    REQUIRE(r.c.map(iova{std::uint64_t{1} << 40}, 16 * K4, va::ram, prot_rw));
+    // ... and B13: the mapping is recorded, no page is pinned or charged.
+    CHECK(r.pinner.pinned_pages() == 0);
+    CHECK(r.c.locked_vm() == 0);
+    CHECK_FALSE(r.c.mappings().begin()->iommu_mapped);
+    // With a domain the list is the aperture, and a map must sit inside one of its ranges.
+    mock_rig<> d;
+    REQUIRE(d.c.attach(group{.id = 1}));
+    const std::uint64_t top = type1::mock_domain::mock_aperture.last + 1;
+    refused(d, einval, [&] { return d.c.map(iova{std::uint64_t{1} << 40}, K4, va::ram, prot_rw); });
+    refused(d, einval, [&] { return d.c.map(iova{top - K4}, 2 * K4, va::ram, prot_rw); }); // straddles the end
+    REQUIRE(d.c.attach(group{.id = 2, .firmware_regions = {{{base + 4 * K4, base + 5 * K4 - 1}, resv_type::reserved}}}));
+    refused(d, einval, [&] { return d.c.map(iova{base + 3 * K4}, 3 * K4, va::ram, prot_rw); }); // over the hole
+    CHECK(d.c.map(iova{base}, 4 * K4, va::ram, prot_rw));
+    CHECK(d.pinner.pinned_pages() == 4);
+}
+
+TEST_CASE("SEMANTICS B4 B8 a range may end at 2^64-1, not past it: EOVERFLOW since v6.18, EINVAL before") {
+    constexpr std::uint64_t last_page = 0xFFFF'FFFF'FFFF'F000;
+    mock_rig<> r; // upstream: the v6.18 checks (B4)
+    REQUIRE(r.c.attach(group{.id = 9, .emulated = true}));
+    refused(r, einval, [&] { return r.c.map(iova{base}, 0, va::ram, prot_rw); });
+    refused(r, eoverflow, [&] { return r.c.map(iova{last_page}, 2 * K4, va::ram, prot_rw); });
+    refused(r, eoverflow, [&] { return r.c.map(iova{base}, 2 * K4, last_page, prot_rw); }); // the vaddr wraps
+    CHECK(r.c.map(iova{last_page}, K4, va::ram, prot_rw));
+    mock_rig<x86_vtd_ir<>, type1::profiles::debian_6_12> old; // B8 as 6.12 has it
+    REQUIRE(old.c.attach(group{.id = 9, .emulated = true}));
+    refused(old, einval, [&] { return old.c.map(iova{last_page}, 2 * K4, va::ram, prot_rw); });
+    refused(old, einval, [&] { return old.c.map(iova{base}, 2 * K4, last_page, prot_rw); });
+    CHECK(old.c.map(iova{last_page}, K4, va::ram, prot_rw));
 }
 
 TEST_CASE("SEMANTICS B9 VADDR updates name exactly one invalidated mapping") {
@@ -251,6 +290,54 @@ TEST_CASE("SEMANTICS B15 a map while tracking gets a bitmap, too many pages for 
     CHECK(r.c.mappings().begin()->bitmap.size() == 2);
 }
 
+TEST_CASE("SEMANTICS C8 an unmap with a bitmap needs tracking on and the smallest page size") {
+    mock_rig<> r;
+    REQUIRE(r.c.attach(group{.id = 1}));
+    REQUIRE(r.c.map(iova{base}, 4 * K4, va::ram, prot_rw));
+    std::vector<std::uint64_t> bits(1, 0);
+    refused(r, einval, [&] { return r.c.unmap_with_bitmap(iova{base}, 4 * K4, {K4, bits}); }); // tracking off
+    REQUIRE(r.c.dirty_start());
+    refused(r, einval, [&] { return r.c.unmap_with_bitmap(iova{base}, 4 * K4, {2 * K4, bits}); });
+    CHECK(bits[0] == 0);
+    auto u = r.c.unmap_with_bitmap(iova{base}, 4 * K4, {K4, bits});
+    REQUIRE(u);
+    CHECK(*u == 4 * K4);
+    CHECK(bits[0] == 0xf);
+}
+
+TEST_CASE("SEMANTICS A20 D7 only IOMMU groups outside pinned-page scope make every page dirty") {
+    // Emulated groups start in scope (D7): with no other group nothing pins, nothing is dirty.
+    mock_rig<> r;
+    REQUIRE(r.c.attach(group{.id = 9, .emulated = true}));
+    REQUIRE(r.c.map(iova{base}, 4 * K4, va::ram, prot_rw));
+    REQUIRE(r.c.dirty_start());
+    std::vector<std::uint64_t> bits(1, 0);
+    REQUIRE(r.c.dirty_get(iova{base}, 4 * K4, {K4, bits}));
+    CHECK(bits[0] == 0);
+    CHECK(r.c.state().non_pinned_groups == 0);
+    // An IOMMU group counts as outside the scope from its attach on (A20): every page of every
+    // mapping it made iommu_mapped is dirty at each query.
+    REQUIRE(r.c.attach(group{.id = 1}));
+    CHECK(r.c.state().non_pinned_groups == 1);
+    REQUIRE(r.c.dirty_get(iova{base}, 4 * K4, {K4, bits}));
+    CHECK(bits[0] == 0xf);
+    bits[0] = 0;
+    REQUIRE(r.c.dirty_get(iova{base}, 4 * K4, {K4, bits}));
+    CHECK(bits[0] == 0xf);
+}
+
+TEST_CASE("SEMANTICS D8 the MIGRATION cap: the smallest page size only, 256 MiB, on every format") {
+    table_rig<arm_smmuv3_its<>> arm; // 4K | 2M | 1G
+    REQUIRE(arm.c.attach(group{.id = 1}));
+    CHECK(arm.c.pgsize_bitmap() == (K4 | 0x20'0000 | 0x4000'0000));
+    CHECK(arm.c.info().migration_pgsize == K4);
+    CHECK(arm.c.info().max_dirty_bitmap_size == 0x1000'0000);
+    table_rig<x86_amdvi_ir<>> amd;
+    REQUIRE(amd.c.attach(group{.id = 1}));
+    CHECK(amd.c.info().migration_pgsize == K4);
+    CHECK(amd.c.info().max_dirty_bitmap_size == 0x1000'0000);
+}
+
 TEST_CASE("SEMANTICS E1 GET_INFO bytes: the layouts booted 6.1 and 6.12 kernels returned") {
     // 6.1, SMMUv3 + GICv2m (transcripts/6.1-arm-smmuv3-gicv2m.probe): argsz 116, caps at
     // 24 -> 56 -> 68, two ranges around the SW_MSI window.
@@ -305,7 +392,26 @@ TEST_CASE("SEMANTICS E1 GET_INFO bytes: the layouts booted 6.1 and 6.12 kernels 
     CHECK(type1::info_caps<type1::profiles::debian_6_1>(m.c.info()).size() + 24 == 68);
 }
 
-TEST_CASE("SEMANTICS E2 CHECK_EXTENSION before and after SET_IOMMU, per kernel") {
+TEST_CASE("SEMANTICS E1 K.4 GET_INFO at every argsz from 16 past the full size writes nothing beyond argsz") {
+    table_rig<> r; // VT-d: two usable ranges around the MSI window
+    REQUIRE(r.c.attach(group{.id = 1}));
+    const std::uint32_t total = 24 + static_cast<std::uint32_t>(type1::info_caps<type1::profiles::upstream>(r.c.info()).size());
+    CHECK(total == 88 + 16 * 2);
+    for (std::uint32_t argsz = 16; argsz <= total + 16; ++argsz) {
+        INFO("argsz " << argsz);
+        std::vector<std::byte> buf(argsz + 32, std::byte{0xAB});
+        std::memcpy(buf.data(), &argsz, sizeof argsz);
+        REQUIRE(type1::get_info(r.c, buf));
+        CHECK(std::all_of(buf.begin() + argsz, buf.end(), [](std::byte b) { return b == std::byte{0xAB}; }));
+        type1::abi::iommu_info out{};
+        std::memcpy(&out, buf.data(), std::min<std::size_t>(argsz, sizeof out));
+        CHECK(out.argsz == std::max(argsz, total)); // too small: the size it needs
+        CHECK(out.flags == (type1::abi::info_flag::pgsizes | type1::abi::info_flag::caps));
+        if (argsz >= 24) CHECK(out.cap_offset == (argsz >= total ? 24u : 0u));
+    }
+}
+
+TEST_CASE("SEMANTICS E2 A14 CHECK_EXTENSION before and after SET_IOMMU, per kernel") {
     using type1::abi::extension;
     CHECK(type1::check_extension_unset<type1::profiles::debian_6_1>(extension::update_vaddr) == 0); // P4
     CHECK(type1::check_extension_unset<type1::profiles::debian_6_1>(extension::type1_nesting) == 1);

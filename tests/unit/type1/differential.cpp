@@ -44,6 +44,7 @@ struct model {
     std::map<std::uint64_t, rec> dmas;
     interval_list base_usable, usable;
     std::optional<interval> group2_region;
+    bool group2_own_domain = false; // another IOMMU unit than group 1's: a domain of its own
     bool tracking = false;
     std::uint64_t locked = 0, memlock = ~std::uint64_t{0};
 
@@ -215,15 +216,23 @@ struct model {
             if (kv.second.invalid) return true;
         return false;
     }
-    int attach2(const interval& region) {
+    int attach2(const interval& region, bool own_domain) {
         if (any_invalid()) return ebusy;
         if (overlaps(region.first, region.last)) return einval;
-        usable = subtract(base_usable, std::vector<interval>{region});
+        usable = subtract(usable, std::vector<interval>{region}); // A.1 on a copy of the current list
         group2_region = region;
+        group2_own_domain = own_domain;
         return ok;
     }
+    // SEMANTICS A.2 D3-D4: the list is rebuilt over [first start, last end] minus the regions
+    // of the groups that stay, so a hole group 2 cut at an edge stays cut, unless its own
+    // domain goes and the window widens back to the remaining domain's aperture.
     void detach2() {
-        usable = base_usable;
+        const std::uint64_t from = group2_own_domain ? base_usable.front().first : usable.front().first;
+        const std::uint64_t to = group2_own_domain ? base_usable.back().last : usable.back().last;
+        usable.clear();
+        for (const interval& i : base_usable)
+            if (i.last >= from && i.first <= to) usable.push_back({std::max(i.first, from), std::min(i.last, to)});
         group2_region.reset();
         // D6: an unpinned IOMMU group left while tracking: every page set, the rest kept.
         if (tracking)
@@ -360,9 +369,9 @@ void run(Rig& r, iommu_mode mode, std::uint64_t window, std::uint64_t seed, std:
             } else {
                 const std::uint64_t first = window + pick(16384) * P4;
                 const interval region{first, first + (1 + pick(8)) * P4 - 1};
-                want = m.attach2(region);
-                got = err(r.c.attach(group{.id = 2, .iommu_unit = static_cast<std::uint32_t>(pick(2)),
-                                           .firmware_regions = {{region, resv_type::reserved}}}));
+                const auto unit = static_cast<std::uint32_t>(pick(2));
+                want = m.attach2(region, unit != 0);
+                got = err(r.c.attach(group{.id = 2, .iommu_unit = unit, .firmware_regions = {{region, resv_type::reserved}}}));
             }
         } else {
             m.memlock = pick(3) ? ~std::uint64_t{0} : m.locked + pick(64);
