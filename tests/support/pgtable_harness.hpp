@@ -90,6 +90,17 @@ pte_t* leaf_table(const Table& t, const pgtable::arena_allocator& a, std::uint64
     return table;
 }
 
+// A device write as each format's hardware records it (PGTABLE §8).
+template <class F>
+void device_writes(pte_t& slot) {
+    if constexpr (requires { F::config.quirks.hd; })
+        slot &= ~(pte_t{1} << 7); // ARM: clear AP[2] on a DBM leaf
+    else if constexpr (requires { F::config.levels; })
+        slot |= pte_t{1} << 9; // VT-d: D
+    else
+        slot |= pte_t{1} << 6; // AMD: D
+}
+
 // The slot that translates `io` at the level where the walk ends (a leaf, or an empty
 // slot), or nullptr when `io` is beyond the input width.
 template <class F, class Table>

@@ -56,11 +56,13 @@ struct mock_rig {
     }
 };
 
-template <class P = x86_vtd_ir<>, class K = type1::profiles::upstream>
+// `T` = dirty_tracking: the domains' tables record device writes (container_options::iommu_dirty).
+template <class P = x86_vtd_ir<>, class K = type1::profiles::upstream,
+          pgtable::domain_tables T = pgtable::domain_tables::translation>
 struct table_rig {
     using iommu = typename P::iommu;
-    using format = typename iommu::table_format;
-    using factory = type1::table_domains<iommu, pgtable::arena_allocator>;
+    using factory = type1::table_domains<iommu, pgtable::arena_allocator, T>;
+    using format = typename factory::domain_type::table_type::format;
     table_fixture<format> fx;
     factory domains;
     type1::memory_pinner pinner;

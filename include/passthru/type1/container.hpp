@@ -44,6 +44,12 @@ struct container_options {
     std::uint32_t dma_entry_limit = 65535; // at open (§1.2)
     bool allow_unsafe_interrupts = false;  // at every attach (P8); set_allow_unsafe_interrupts
     bool disable_hugepages = false;        // one page per pinned run (B14)
+    // Not type1: report the IOMMU's own record of device writes (its tables' dirty bits, as
+    // iommufd's GET_DIRTY_BITMAP does) instead of every page of every mapping (D7), so a
+    // migrating VMM copies only what devices wrote. Needs domains whose tables record
+    // writes (table_domains<I, A, pgtable::domain_tables::dirty_tracking>); dirty START is
+    // EOPNOTSUPP otherwise.
+    bool iommu_dirty = false;
 };
 
 // GET_INFO as values (SEMANTICS E1, D8); type1/info.hpp gives the bytes.
@@ -232,6 +238,7 @@ private:
         while (!dmas_.empty()) remove_dma(dmas_.begin());
     }
     constexpr void report_dirty(dma& d, std::uint64_t base, std::uint64_t pgsize, std::span<std::uint64_t> user);
+    constexpr void harvest_iommu_dirty(dma& d, std::span<std::uint64_t> into);
     constexpr bool bisects(std::uint64_t first, std::uint64_t last) const {
         auto a = dmas_.containing(passthru::iova{first});
         if (a != dmas_.end() && a->iova.value != first) return true;

@@ -33,6 +33,14 @@ concept DomainWithMapSession = requires(D& d, iova io, phys_addr pa, std::uint64
     { d.map_session().map(io, pa, size, p) } -> std::same_as<result<void>>;
 };
 
+// A domain whose tables record device writes (pgtable::dirty_tracking_domain): what
+// container_options::iommu_dirty reads.
+template <class D>
+concept DirtyTrackingDomain = requires(D& d, iova io, std::uint64_t size, pgtable::dirty_bitmap& b,
+                                       pgtable::iotlb_gather& g) {
+    { d.read_and_clear_dirty(io, size, b, g) } -> std::same_as<result<void>>;
+};
+
 namespace detail {
 template <class D, bool = DomainWithMapSession<D>>
 struct map_session_of {
@@ -44,10 +52,13 @@ struct map_session_of<D, true> {
 };
 } // namespace detail
 
-template <pgtable::IommuWithTables I, PageAllocator A>
+// With `Tables` = dirty_tracking, the domains' tables record device writes (the IOMMU's
+// dirty_table_format), for container_options::iommu_dirty.
+template <pgtable::IommuWithTables I, PageAllocator A,
+          pgtable::domain_tables Tables = pgtable::domain_tables::translation>
 class table_domains {
 public:
-    using domain_type = pgtable::domain<I, A>;
+    using domain_type = pgtable::domain<I, A, pgtable::coherent_walk, Tables>;
     constexpr explicit table_domains(A& alloc) noexcept : alloc_(&alloc) {}
     // The group's firmware regions are the container's to merge (they differ per group
     // while a domain is shared, A15), so the domain carries only the IOMMU's own.

@@ -107,17 +107,6 @@ TEST_CASE("PGTABLE §1.4: an SMMU without coherent walks marks its table descrip
 }
 
 namespace {
-// A device write as each format's hardware records it (PGTABLE §8).
-template <class F>
-void device_writes(pte_t& slot) {
-    if constexpr (requires { F::config.quirks.hd; })
-        slot &= ~(pte_t{1} << 7);           // ARM: clear AP[2] on a DBM leaf
-    else if constexpr (requires { F::config.levels; })
-        slot |= pte_t{1} << 9;              // VT-d: D
-    else
-        slot |= pte_t{1} << 6;              // AMD: D
-}
-
 template <class I>
 void harvest_one_write() {
     using D = dirty_tracking_domain<I, arena_allocator>;
@@ -136,7 +125,7 @@ void harvest_one_write() {
     const auto e = list_entries<F>(d->table(), fx.arena);
     pte_t* leaves = passthru::testing::leaf_table<F>(d->table(), fx.arena, 0x10'0000);
     REQUIRE(leaves != nullptr);
-    device_writes<F>(leaves[(0x10'0000 >> 12) % 512 + 3]);
+    passthru::testing::device_writes<F>(leaves[(0x10'0000 >> 12) % 512 + 3]);
     std::array<std::uint64_t, 1> words{};
     dirty_bitmap bits{iova{0x10'0000}, 4 * KiB, words};
     REQUIRE(d->read_and_clear_dirty(iova{0x10'0000}, 64 * KiB, bits, g));
