@@ -163,6 +163,10 @@ constexpr result<void> container<P, F, Pn, K>::detach(std::uint32_t group_id) {
     domain_entry* d = *owner;
     d->groups.erase(std::find_if(d->groups.begin(), d->groups.end(), same));
     if (d->groups.empty()) { // D3
+        // iommu_dirty: what the departing domain's tables recorded is kept for the next report.
+        if (opt_.iommu_dirty && dirty_tracking_)
+            for (dma& m : dmas_)
+                if (m.iommu_mapped) harvest_iommu_dirty(m, m.bitmap, d);
         if (domains_.size() == 1) {
             if (emulated_.empty()) {
                 remove_all_dmas();
@@ -194,9 +198,10 @@ constexpr result<void> container<P, F, Pn, K>::detach(std::uint32_t group_id) {
             for (const reserved_region& r : merge_resv_regions(o->dom.reserved_regions(), g.firmware_regions))
                 regions.push_back(r);
     if (resv_refresh(copy, regions)) iova_list_ = std::move(copy);
-    // D6: an IOMMU group never in pinned-page scope leaves.
+    // D6: an IOMMU group never in pinned-page scope leaves (iommu_dirty: its writes are in
+    // the bitmaps already, or still in the tables of the domain it shared).
     --num_non_pinned_;
-    if (dirty_tracking_)
+    if (dirty_tracking_ && !opt_.iommu_dirty)
         for (dma& m : dmas_) set_first_bits(m.bitmap, m.size / min_pgsize());
     return {};
 }

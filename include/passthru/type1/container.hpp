@@ -238,7 +238,7 @@ private:
         while (!dmas_.empty()) remove_dma(dmas_.begin());
     }
     constexpr void report_dirty(dma& d, std::uint64_t base, std::uint64_t pgsize, std::span<std::uint64_t> user);
-    constexpr void harvest_iommu_dirty(dma& d, std::span<std::uint64_t> into);
+    constexpr void harvest_iommu_dirty(dma& d, std::span<std::uint64_t> into, const domain_entry* only = nullptr);
     constexpr bool bisects(std::uint64_t first, std::uint64_t last) const {
         auto a = dmas_.containing(passthru::iova{first});
         if (a != dmas_.end() && a->iova.value != first) return true;

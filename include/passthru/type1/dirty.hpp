@@ -58,20 +58,24 @@ constexpr void container<P, F, Pn, K>::report_dirty(dma& d, std::uint64_t base, 
     clear_first_bits(d.bitmap, nbits); // back to the pages pinned by emulated devices: none
 }
 
-// OR into the first size/pgsize bits of `into` the pages any domain's tables saw written
-// in `d`, and clean those tables (a leaf larger than the page marks all its pages).
+// OR into the first size/pgsize bits of `into` the pages any domain's tables (or only
+// `only`'s) saw written in `d`, and clean those tables (a leaf larger than the page marks
+// all its pages).
 template <Platform P, DomainFactory F, Pinner Pn, KernelProfile K>
-constexpr void container<P, F, Pn, K>::harvest_iommu_dirty(dma& d, std::span<std::uint64_t> into) {
+constexpr void container<P, F, Pn, K>::harvest_iommu_dirty(dma& d, std::span<std::uint64_t> into,
+                                                           const domain_entry* only) {
     if constexpr (DirtyTrackingDomain<domain_type>) {
         pgtable::dirty_bitmap bits{d.iova, min_pgsize(), into};
         pgtable::iotlb_gather g;
         for (domain_entry* e : domains_) {
+            if (only && e != only) continue;
             // The range is a mapping of this domain: the walk's range check cannot fail.
             [[maybe_unused]] const auto r = e->dom.read_and_clear_dirty(d.iova, d.size, bits, g);
         }
     } else {
         (void)d;
         (void)into;
+        (void)only;
     }
 }
 

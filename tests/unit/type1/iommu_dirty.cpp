@@ -1,7 +1,8 @@
 // container_options::iommu_dirty: a v2 container over dirty-tracking domains reports the
 // pages devices wrote, as its tables recorded them (PGTABLE §8), instead of type1's every
 // page of every mapping (SEMANTICS D7); START reads the tables clean first, each report
-// reads and cleans them, and a container whose domains cannot record writes refuses START.
+// reads and cleans them, a domain that goes at detach leaves its records in the bitmaps,
+// and a container whose domains cannot record writes refuses START.
 #include <catch2/catch.hpp>
 
 #include <passthru/type1/container.hpp>
@@ -20,11 +21,11 @@ constexpr std::uint64_t at = 0x4000'0000; // inside every catalog aperture, no r
 template <class P>
 using dirty_rig = table_rig<P, type1::profiles::upstream, pgtable::domain_tables::dirty_tracking>;
 
-// The device writes the page at `io` of the rig's only domain.
+// The device behind domain `dom` (0: the newest) writes the page at `io`.
 template <class Rig>
-void device_write(Rig& r, std::uint64_t io) {
+void device_write(Rig& r, std::uint64_t io, std::size_t dom = 0) {
     using F = typename Rig::format;
-    pte_t* leaves = leaf_table<F>(r.c.domain(0).dom.table(), r.fx.arena, io);
+    pte_t* leaves = leaf_table<F>(r.c.domain(dom).dom.table(), r.fx.arena, io);
     REQUIRE(leaves != nullptr);
     device_writes<F>(leaves[(io >> 12) % 512]);
 }
@@ -80,4 +81,27 @@ TEST_CASE("PGTABLE §8 iommu_dirty: domains whose tables record no writes refuse
     mock_rig<> m(iommu_mode::v2, {.iommu_dirty = true});
     REQUIRE(m.c.attach(group{.id = 1}));
     refused(m, static_cast<int>(errc::eopnotsupp), [&] { return m.c.dirty_start(); });
+}
+
+TEST_CASE("PGTABLE §8 iommu_dirty: a detach keeps what the departing domain recorded, and marks nothing else") {
+    dirty_rig<x86_vtd_ir<>> r(iommu_mode::v2, {.iommu_dirty = true});
+    REQUIRE(r.c.attach(group{.id = 1}));
+    REQUIRE(r.c.attach(group{.id = 2, .iommu_unit = 1})); // a domain of its own, at the head
+    REQUIRE(r.c.domain_count() == 2);
+    REQUIRE(r.c.map(iova{at}, 16 * K4, va::scattered, prot_rw));
+    REQUIRE(r.c.dirty_start());
+    device_write(r, at + 5 * K4, 0); // group 2's device
+    device_write(r, at + 6 * K4, 1); // group 1's
+    REQUIRE(r.c.detach(2));          // its domain goes, with its tables
+    std::vector<std::uint64_t> bits(1, 0);
+    REQUIRE(r.c.dirty_get(iova{at}, 16 * K4, {K4, bits}));
+    CHECK(bits[0] == ((1u << 5) | (1u << 6))); // type1 would mark all 16 (A.2 D6)
+    // A group that leaves a shared domain takes nothing with it.
+    REQUIRE(r.c.attach(group{.id = 3}));
+    REQUIRE(r.c.domain_count() == 1);
+    device_write(r, at + 1 * K4, 0);
+    REQUIRE(r.c.detach(3));
+    bits[0] = 0;
+    REQUIRE(r.c.dirty_get(iova{at}, 16 * K4, {K4, bits}));
+    CHECK(bits[0] == 0b10);
 }
