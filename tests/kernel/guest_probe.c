@@ -455,9 +455,18 @@ static void words_str(char *s, size_t cap, unsigned nwords) {
         o += (size_t)snprintf(s + o, cap - o, "%s0x%llx", i ? "," : "", (unsigned long long)user_bits[i]);
 }
 
-static void fill_bits(const uint64_t *in, unsigned nwords) {
+enum { words_str_len = 512 };
+
+/* `req` on the container with the user bitmap set to `in` (zero beyond it), the first
+ * `nwords` words written to `before` and `after` the call; returns the errno. */
+static int bitmap_ioctl(unsigned long req, void *arg, const uint64_t *in, unsigned nwords,
+                        char before[words_str_len], char after[words_str_len]) {
     memset(user_bits, 0, sizeof user_bits);
     if (in) memcpy(user_bits, in, nwords * sizeof *in);
+    words_str(before, words_str_len, nwords);
+    int e = ioctl(container, req, arg) ? errno : 0;
+    words_str(after, words_str_len, nwords);
+    return e;
 }
 
 /* VFIO_IOMMU_DIRTY_PAGES: START/STOP/GET_BITMAP, or any flags (SEMANTICS D1-D7). */
@@ -470,11 +479,8 @@ static void dirty_vec(const char *what, uint32_t flags, uint32_t argsz, uint64_t
         .bitmap = {.pgsize = pgsize, .size = bm_size, .data = (__u64 *)user_bits}};
     memcpy(arg, &h, sizeof h);
     memcpy(arg + sizeof h, &g, sizeof g);
-    fill_bits(in, nwords);
-    char before[512], after[512];
-    words_str(before, sizeof before, nwords);
-    int e = ioctl(container, VFIO_IOMMU_DIRTY_PAGES, arg) ? errno : 0;
-    words_str(after, sizeof after, nwords);
+    char before[words_str_len], after[words_str_len];
+    int e = bitmap_ioctl(VFIO_IOMMU_DIRTY_PAGES, arg, in, nwords, before, after);
     out("vec=%d op=dirty what=%s argsz=%u flags=0x%x iova=0x%llx size=0x%llx pgsize=0x%llx "
         "bitmap_size=0x%llx errno=%s expect=%s bitmap_in=%s bitmap_out=%s%s",
         ++vec_no, what, argsz, flags, (unsigned long long)iova, (unsigned long long)size,
@@ -502,11 +508,8 @@ static void unmap_bitmap_vec(const char *what, uint32_t flags, uint32_t argsz, u
     struct vfio_bitmap b = {.pgsize = pgsize, .size = bm_size, .data = (__u64 *)user_bits};
     memcpy(arg, &u, sizeof u);
     memcpy(arg + sizeof u, &b, sizeof b);
-    fill_bits(in, nwords);
-    char before[512], after[512];
-    words_str(before, sizeof before, nwords);
-    int e = ioctl(container, VFIO_IOMMU_UNMAP_DMA, arg) ? errno : 0;
-    words_str(after, sizeof after, nwords);
+    char before[words_str_len], after[words_str_len];
+    int e = bitmap_ioctl(VFIO_IOMMU_UNMAP_DMA, arg, in, nwords, before, after);
     memcpy(&u, arg, sizeof u);
     int bad = e != expect || (e == 0 && expect_size >= 0 && (long long)u.size != expect_size);
     out("vec=%d op=unmap what=%s argsz=%u iova=0x%llx size=0x%llx flags=0x%x pgsize=0x%llx "

@@ -135,7 +135,6 @@ template <class P, class K>
 int replay(const std::vector<probe>& lines, bool noits) {
     using rig = table_rig<P, K>;
     auto r = std::make_unique<rig>();
-    type1::no_user_memory none;
     int checked = 0;
     bool wedged = false; // a mapping ending at 2^64-1 on a kernel before v6.18 (P5)
     bool unsafe = false;
@@ -226,30 +225,22 @@ int replay(const std::vector<probe>& lines, bool noits) {
             ++checked;
         } else if (l.head == "vec") {
             if (wedged) continue;
-            if (l.at("op") == "dirty") {
-                const abi::dirty_pages_get d{{static_cast<std::uint32_t>(l.num("argsz")), static_cast<std::uint32_t>(l.num("flags"))},
-                                             {l.num("iova"), l.num("size"), {l.num("pgsize"), l.num("bitmap_size"), 0x5000'0000}}};
-                const auto arg = bytes_of(d);
-                probe_bitmap bm(words_of(l.at("bitmap_in")));
-                CHECK(errno_of_result(type1::dirty_pages(r->c, arg, bm)) == l.at("errno"));
+            // The probe's user bitmap, as it was before the call, and the words it read after.
+            const bool with_bits = l.f.count("bitmap_in") != 0;
+            probe_bitmap bm(with_bits ? words_of(l.at("bitmap_in")) : std::vector<std::uint64_t>{});
+            const auto bitmap_as_after = [&] {
                 const auto want = words_of(l.at("bitmap_out"));
                 CHECK(bm.first(want.size()) == want); // SEMANTICS D6
-            } else if (l.at("op") == "unmap" && l.f.count("bitmap_in")) {
-                const abi::dma_unmap_bitmap u{{static_cast<std::uint32_t>(l.num("argsz")), static_cast<std::uint32_t>(l.num("flags")),
-                                               l.num("iova"), l.num("size")},
-                                              {l.num("pgsize"), l.num("bitmap_size"), 0x5000'0000}};
-                auto arg = bytes_of(u);
-                probe_bitmap bm(words_of(l.at("bitmap_in")));
-                const auto res = type1::unmap_dma(r->c, arg, bm);
-                CHECK(errno_of_result(res) == l.at("errno"));
-                abi::dma_unmap back{};
-                std::memcpy(&back, arg.data(), sizeof back);
-                CHECK((res ? back.size : 0) == l.num("unmapped"));
-                const auto want = words_of(l.at("bitmap_out"));
-                CHECK(bm.first(want.size()) == want);
+            };
+            const auto argsz = static_cast<std::uint32_t>(l.f.count("argsz") ? l.num("argsz") : 0); // map: 32 always
+            const auto flags = static_cast<std::uint32_t>(l.num("flags"));
+            if (l.at("op") == "dirty") {
+                const auto arg = bytes_of(abi::dirty_pages_get{
+                    {argsz, flags}, {l.num("iova"), l.num("size"), {l.num("pgsize"), l.num("bitmap_size"), 0x5000'0000}}});
+                CHECK(errno_of_result(type1::dirty_pages(r->c, arg, bm)) == l.at("errno"));
+                bitmap_as_after();
             } else if (l.at("op") == "map") {
-                auto arg = bytes_of(abi::dma_map{32, static_cast<std::uint32_t>(l.num("flags")), va::ram,
-                                                 l.num("iova"), l.num("size")});
+                auto arg = bytes_of(abi::dma_map{32, flags, va::ram, l.num("iova"), l.num("size")});
                 const auto res = type1::map_dma(r->c, arg);
                 CHECK(errno_of_result(res) == l.at("errno"));
                 const bool top = res && l.num("iova") + (l.num("size") - 1) == ~std::uint64_t{0};
@@ -258,14 +249,16 @@ int replay(const std::vector<probe>& lines, bool noits) {
                     WARN("stopped at " << l.at("what") << ": a mapping ends at 2^64-1 on " << K::facts.name
                                        << " (SEMANTICS P5, docs/type1.md)");
                 }
-            } else {
-                auto arg = bytes_of(abi::dma_unmap{24, static_cast<std::uint32_t>(l.num("flags")), l.num("iova"),
-                                                   l.num("size")});
-                const auto res = type1::unmap_dma(r->c, arg, none);
+            } else { // UNMAP_DMA; the lines without a bitmap passed the 24-byte header only
+                const abi::dma_unmap head{with_bits ? argsz : 24, flags, l.num("iova"), l.num("size")};
+                auto arg = with_bits ? bytes_of(abi::dma_unmap_bitmap{head, {l.num("pgsize"), l.num("bitmap_size"), 0x5000'0000}})
+                                     : bytes_of(head);
+                const auto res = type1::unmap_dma(r->c, arg, bm);
                 CHECK(errno_of_result(res) == l.at("errno"));
                 abi::dma_unmap back{};
                 std::memcpy(&back, arg.data(), sizeof back);
                 CHECK((res ? back.size : 0) == l.num("unmapped"));
+                if (with_bits) bitmap_as_after();
             }
             ++checked;
         }
