@@ -65,6 +65,7 @@
 #include <passthru/type1/group.hpp>
 #include <passthru/type1/info.hpp>
 #include <passthru/type1/iova_list.hpp>
+#include <passthru/type1/kernel_dma_tree.hpp>
 #include <passthru/type1/map_unmap.hpp>
 #include <passthru/type1/mock_domain.hpp>
 #include <passthru/type1/pinning.hpp>

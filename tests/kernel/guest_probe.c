@@ -627,7 +627,27 @@ static void v1_vectors(void) {
     get_info("v1_end");
 }
 
+/* Where the last page can be mapped (AMD-Vi v1): a mapping ending at 2^64-1 linked after
+ * A and before B, so that the tree's rotation makes it the root with A to its right
+ * (SEMANTICS P5). The expectations are the v6.18 ones; the differences are what the
+ * pre-v6.18 tree does (type1/kernel_dma_tree.hpp predicts each). */
+static void top_root_vectors(void) {
+    const uint32_t RW = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+    const uint64_t last_page = UINT64_MAX - 0xFFF;
+    map_vec("F1_map_A", 0x10000, 0x1000, RW, 0, buf);
+    map_vec("F2_map_last_page", last_page, 0x1000, RW, 0, buf);
+    map_vec("F3_map_B_below", 0x1000, 0x1000, RW, 0, buf);
+    map_vec("F4_map_A_again", 0x10000, 0x1000, RW, EEXIST, buf);
+    unmap_vec("F5_unmap_A", 0x10000, 0x1000, 0, 0, 0x1000);
+    unmap_vec("F6_unmap_A_again", 0x10000, 0x1000, 0, 0, 0);
+    unmap_vec("F7_unmap_all", 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, 0, 0x1000);
+    unmap_vec("F8_unmap_B", 0x1000, 0x1000, 0, 0, 0);
+    get_info("top_root");
+}
+
 static void more_containers(void) {
+    if (last_iova_end == UINT64_MAX && reattach("top_root", VFIO_TYPE1v2_IOMMU, "TYPE1v2") == 0)
+        top_root_vectors();
     if (reattach("dirty", VFIO_TYPE1v2_IOMMU, "TYPE1v2") == 0) dirty_vectors();
     set_entry_limit(4);
     if (reattach("v1", VFIO_TYPE1_IOMMU, "TYPE1") == 0) v1_vectors();

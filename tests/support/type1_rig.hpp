@@ -70,8 +70,8 @@ struct table_rig {
 
     // `units`: the tables the arena can hand out (fault injection: run it dry).
     explicit table_rig(type1::iommu_mode m = type1::iommu_mode::v2, type1::container_options o = {},
-                       std::size_t units = 2048)
-        : fx(units), domains(fx.arena), c(m, domains, pinner, o) {
+                       std::size_t units = 2048, pgtable::map_over over = pgtable::map_over::refuse)
+        : fx(units), domains(fx.arena, over), c(m, domains, pinner, o) {
         add_process_memory(pinner);
     }
     struct snapshot {

@@ -32,6 +32,8 @@ protected:
     using unmap_walker<F, A, H>::unmap_walker;
     using typename unmap_walker<F, A, H>::unmap_walk;
 
+    bool replace_leaves_ = false; // map_over::replace_leaves
+
     constexpr result<void> map_along(walk_path<F>& path, iova io, phys_addr pa,
                                      std::uint64_t size, prot p, pgsize_bitmap allowed) {
         // The IOMMU core's checks first (SEMANTICS G1.1, G1.2), then the driver's.
@@ -144,7 +146,8 @@ protected:
             const std::size_t end = first + static_cast<std::size_t>(n) * reps;
 
             if (!lt.fresh.ptr)
-                if (const std::size_t busy = first_busy(lt.ptr, first, end, level); busy < end)
+                if (const std::size_t busy = first_busy(lt.ptr, first, end, level);
+                    busy < end && !(replace_leaves_ && same_size_leaves(lt.ptr, busy, end, level, lg2)))
                     return fail(errc::eexist, "part of the range is already mapped",
                                 slot_range(io + ((busy - first) << F::item_lg2(level)), level));
             fill(lt.ptr + first, static_cast<std::size_t>(n), reps,
@@ -180,6 +183,17 @@ protected:
         for (std::size_t i = first; i < end; ++i)
             if (F::classify(t[i], level) != pte_kind::empty) return i;
         return end;
+    }
+
+    // Every slot of [from, end) is empty or a leaf of 2^lg2 bytes: what a map_over::
+    // replace_leaves table rewrites in place.
+    static constexpr bool same_size_leaves(const pte_t* t, std::size_t from, std::size_t end, unsigned level,
+                                           unsigned lg2) noexcept {
+        for (std::size_t i = from; i < end; ++i) {
+            const pte_kind k = F::classify(t[i], level);
+            if (k == pte_kind::table || (k == pte_kind::leaf && F::leaf_size_lg2(t[i], level) != lg2)) return false;
+        }
+        return true;
     }
 
     // n entries of `reps` identical slots each, consecutive entries `step` bytes apart in

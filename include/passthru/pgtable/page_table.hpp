@@ -51,6 +51,8 @@ struct leaf_info {
 // The algorithms are level functions in bases, one header each: unmap_walk.hpp,
 // map_walk.hpp (map undoes through unmap), dirty_walk.hpp; the state is
 // detail/table_state.hpp. This class is the interface and the lookup.
+enum class map_over : std::uint8_t { refuse, replace_leaves };
+
 template <PageTableFormat F, PageAllocator A, WalkHooks H = coherent_walk>
 class page_table : detail::dirty_walker<F, A, H> {
     using base = detail::dirty_walker<F, A, H>;
@@ -88,6 +90,16 @@ public:
     page_table(const page_table&) = delete;
     constexpr ~page_table() {
         if (root_.ptr) free_tree(root_, top);
+    }
+
+    // What a map over already-mapped slots does. Every current driver refuses (EEXIST); the
+    // AMD-Vi io-pgtable before the generic_pt conversion (v6.19) rewrote leaves in place,
+    // which the 6.1/6.12 profiles need where type1 maps one page twice (SEMANTICS P5). Only
+    // leaves of the new page's size are rewritten; anything else is still EEXIST. A failed
+    // map then undoes the whole range, rewritten leaves included, as that kernel did.
+    constexpr void set_map_over(map_over m) noexcept { this->replace_leaves_ = m == map_over::replace_leaves; }
+    constexpr map_over map_over_mode() const noexcept {
+        return this->replace_leaves_ ? map_over::replace_leaves : map_over::refuse;
     }
 
     // Physical address of the root table: what TTBR / SLPTPTR / the DTE point at.

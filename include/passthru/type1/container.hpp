@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -30,6 +31,7 @@
 #include <passthru/type1/domain_factory.hpp>
 #include <passthru/type1/group.hpp>
 #include <passthru/type1/iova_list.hpp>
+#include <passthru/type1/kernel_dma_tree.hpp>
 #include <passthru/type1/pinning.hpp>
 #include <passthru/type1/profile.hpp>
 
@@ -85,6 +87,8 @@ public:
     using platform = P;
     using profile = K;
     using domain_type = typename F::domain_type;
+    // The kernel's own tree where its lookups differ from an ordered store's (P5).
+    using store_type = std::conditional_t<K::facts.top_end_wraps, kernel_dma_tree<dma>, dma_store<dma>>;
 
     // One IOMMU domain of the container and the groups attached to it (SEMANTICS §2 item 2).
     struct domain_entry {
@@ -169,7 +173,7 @@ public:
     }
 
     constexpr iommu_mode mode() const noexcept { return mode_; }
-    constexpr const dma_store<dma>& mappings() const noexcept { return dmas_; }
+    constexpr const store_type& mappings() const noexcept { return dmas_; }
     constexpr const interval_list& iova_list() const noexcept { return iova_list_; }
     constexpr std::uint64_t pgsize_bitmap() const noexcept { return pgsize_bitmap_; }
     constexpr std::uint64_t min_pgsize() const noexcept { return pgsize_bitmap_ & (~pgsize_bitmap_ + 1); }
@@ -233,7 +237,8 @@ private:
     constexpr result<std::uint64_t> pin_map(const dma& d, std::span<domain_type* const> targets,
                                             std::uint64_t pending = 0);
     constexpr void unmap_unpin(std::span<domain_type* const> targets, passthru::iova io, std::uint64_t size);
-    constexpr void remove_dma(typename dma_store<dma>::iterator it);
+    // Returns the mapping after it.
+    constexpr typename store_type::iterator remove_dma(typename store_type::iterator it);
     constexpr void remove_all_dmas() {
         while (!dmas_.empty()) remove_dma(dmas_.begin());
     }
@@ -254,7 +259,7 @@ private:
     std::vector<domain_type*> targets_;  // their domains, same order
     std::vector<group> emulated_;
     interval_list iova_list_;
-    dma_store<dma> dmas_;
+    store_type dmas_;
     std::uint32_t dma_avail_;
     std::uint64_t pgsize_bitmap_ = ~(host_page - 1); // PAGE_MASK at open
     std::uint32_t num_non_pinned_ = 0;

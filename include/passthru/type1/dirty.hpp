@@ -103,7 +103,9 @@ constexpr result<void> container<P, F, Pn, K>::dirty_get(passthru::iova io, std:
     const interval range{iova, iova + (size - 1)};
     if (bisects(range.first, range.last))
         return fail(errc::einval, "SEMANTICS D5: the range cuts a mapping", range);
-    for (auto it = dmas_.first_ending_at_or_after(io); it != dmas_.end() && it->iova.value <= range.last; ++it)
+    // The kernel walks from rb_first; an ordered store can start at the range.
+    auto it = K::facts.top_end_wraps ? dmas_.begin() : dmas_.first_ending_at_or_after(io);
+    for (; it != dmas_.end() && it->iova.value <= range.last; ++it)
         if (it->iova.value >= range.first) report_dirty(*it, range.first, pg, b.words);
     return {};
 }

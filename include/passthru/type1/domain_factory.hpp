@@ -59,18 +59,23 @@ template <pgtable::IommuWithTables I, PageAllocator A,
 class table_domains {
 public:
     using domain_type = pgtable::domain<I, A, pgtable::coherent_walk, Tables>;
-    constexpr explicit table_domains(A& alloc) noexcept : alloc_(&alloc) {}
+    // `over`: what a map over mapped pages does in the tables (pgtable::map_over; the
+    // AMD-Vi driver of the 6.1/6.12 kernels rewrote them).
+    constexpr explicit table_domains(A& alloc, pgtable::map_over over = pgtable::map_over::refuse) noexcept
+        : alloc_(&alloc), over_(over) {}
     // The group's firmware regions are the container's to merge (they differ per group
     // while a domain is shared, A15), so the domain carries only the IOMMU's own.
     result<void> create(const group&, std::optional<domain_type>& out) {
         auto d = domain_type::create(*alloc_);
         if (!d) return tl::unexpected(d.error());
+        d->table().set_map_over(over_);
         out.emplace(std::move(*d));
         return {};
     }
 
 private:
     A* alloc_;
+    pgtable::map_over over_;
 };
 
 } // namespace passthru::type1

@@ -45,10 +45,16 @@ constexpr result<void> container<P, F, Pn, K>::do_map(std::uint64_t iova, std::u
         return fail(errc::einval, "SEMANTICS B11: the range is not inside one usable IOVA range", range);
 
     dma d{passthru::iova{iova}, size, vaddr, p, false, false, pinner_->lock_cap(), 0, {}}; // B12
+    // The kernel links the mapping here and removes it again if what follows fails. Only
+    // its tree keeps a trace (the rebalancing moves nodes), and only P5 can show it.
+    auto unlinked = [&](const error& e) -> tl::unexpected<error> {
+        if constexpr (K::facts.top_end_wraps) dmas_.erase(dmas_.insert(d));
+        return tl::unexpected(e);
+    };
     auto targets = all_domains();
     if (!targets.empty()) { // B13, B14
         auto pages = pin_map(d, targets);
-        if (!pages) return tl::unexpected(pages.error());
+        if (!pages) return unlinked(pages.error());
         d.locked = *pages;
         d.iommu_mapped = true;
     }
@@ -56,7 +62,7 @@ constexpr result<void> container<P, F, Pn, K>::do_map(std::uint64_t iova, std::u
         const std::uint64_t pages = size / pg;
         if (pages > abi::dirty_bitmap_pages_max) {
             if (d.iommu_mapped) unmap_unpin(targets, d.iova, d.size);
-            return fail(errc::einval, "SEMANTICS B15: too many pages for a dirty bitmap");
+            return unlinked({errc::einval, "SEMANTICS B15: too many pages for a dirty bitmap"});
         }
         d.bitmap.assign(abi::dirty_bitmap_bytes(pages) / 8 + 1, 0);
     }
@@ -186,15 +192,16 @@ constexpr void container<P, F, Pn, K>::unmap_unpin(std::span<domain_type* const>
 
 // vfio_remove_dma.
 template <Platform P, DomainFactory F, Pinner Pn, KernelProfile K>
-constexpr void container<P, F, Pn, K>::remove_dma(typename dma_store<dma>::iterator it) {
+constexpr typename container<P, F, Pn, K>::store_type::iterator
+container<P, F, Pn, K>::remove_dma(typename store_type::iterator it) {
     if (it->iommu_mapped && !domains_.empty()) {
         auto targets = all_domains();
         unmap_unpin(targets, it->iova, it->size);
     }
     locked_vm_ -= it->locked;
     if (it->vaddr_invalid) --vaddr_invalid_count_;
-    dmas_.erase(it);
     ++dma_avail_;
+    return dmas_.erase(it);
 }
 
 template <Platform P, DomainFactory F, Pinner Pn, KernelProfile K>
@@ -231,31 +238,34 @@ constexpr result<std::uint64_t> container<P, F, Pn, K>::do_unmap(std::uint64_t i
     if (mode_ == iommu_mode::v2 && !whole && bisects(range.first, range.last))
         return fail(errc::einval, "SEMANTICS C9: a v2 unmap may not cut a mapping", range);
 
+    // The walk stops at a mapping that starts past the range. Before v6.18 the test is
+    // iova >= iova + size, and for a range ending at 2^64-1 that sum is 0 (P5).
+    const std::uint64_t end_sum = whole ? ~std::uint64_t{0} : iova + size;
+    auto past = [&](const dma& d) {
+        return K::facts.top_end_wraps ? d.iova.value >= end_sum : d.iova.value > range.last;
+    };
     std::uint64_t unmapped = 0;
-    auto it = dmas_.first_ending_at_or_after(passthru::iova{range.first});
+    const auto first = dmas_.first_ending_at_or_after(passthru::iova{range.first});
+    auto it = first;
     if (vaddr_only) { // C10, VADDR: all or nothing
-        std::vector<passthru::iova> flagged;
-        for (; it != dmas_.end() && it->iova.value <= range.last; ++it) {
+        for (; it != dmas_.end() && !past(*it); ++it) {
             if (mode_ == iommu_mode::v1 && it->iova.value < range.first) break;
             if (it->vaddr_invalid) {
-                for (passthru::iova f : flagged) dmas_.find(f)->vaddr_invalid = false;
-                vaddr_invalid_count_ -= flagged.size();
+                for (auto u = first; u != it; ++u) u->vaddr_invalid = false;
+                vaddr_invalid_count_ -= static_cast<std::uint64_t>(std::distance(first, it));
                 return fail(errc::einval, "SEMANTICS C10: the mapping's vaddr is already invalidated");
             }
             it->vaddr_invalid = true;
             ++vaddr_invalid_count_;
-            flagged.push_back(it->iova);
             unmapped += it->size;
         }
         return unmapped;
     }
-    while (it != dmas_.end() && it->iova.value <= range.last) {
+    while (it != dmas_.end() && !past(*it)) {
         if (mode_ == iommu_mode::v1 && it->iova.value < range.first) break; // C10, v1
         if (with_bitmap) report_dirty(*it, range.first, pg, bitmap->words);
         unmapped += it->size;
-        const passthru::iova next = it->iova;
-        remove_dma(it);
-        it = dmas_.first_ending_at_or_after(next);
+        it = remove_dma(it);
     }
     return unmapped;
 }

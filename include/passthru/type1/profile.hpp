@@ -16,6 +16,10 @@ struct profile_facts {
     // The late-2025 end-of-address-space series (v6.18, SEMANTICS §M, B4, C7, D5): size 0
     // is checked before overflow, and a wrapping range is EOVERFLOW instead of EINVAL.
     bool overflow_is_eoverflow = true;
+    // Before that series the mapping tree's lookups add a mapping's size to its IOVA, which
+    // is 0 for a mapping that ends at 2^64-1 (SEMANTICS P5): such a container keeps the
+    // kernel's red-black tree (type1/kernel_dma_tree.hpp) and its lookups.
+    bool top_end_wraps = false;
     // v6.6: vfio_info_cap_add pads every capability to 8 bytes, so DMA_AVAIL takes 16 in
     // the chain instead of 12 (SEMANTICS E1).
     bool caps_padded = true;
@@ -41,7 +45,7 @@ namespace profiles {
 // rules::for_kernel_t<6, 1>.
 struct debian_6_1 {
     static constexpr profile_facts facts{.name = "Debian 6.1", .version = {6, 1},
-                                         .overflow_is_eoverflow = false, .caps_padded = false,
+                                         .overflow_is_eoverflow = false, .top_end_wraps = true, .caps_padded = false,
                                          .vaddr_rules_v6_3 = true, .nesting = true,
                                          .allocator_errno = false};
 };
@@ -50,7 +54,7 @@ struct debian_6_1 {
 // overflow series.
 struct debian_6_12 {
     static constexpr profile_facts facts{.name = "Debian 6.12", .version = {6, 12},
-                                         .overflow_is_eoverflow = false, .caps_padded = true,
+                                         .overflow_is_eoverflow = false, .top_end_wraps = true, .caps_padded = true,
                                          .vaddr_rules_v6_3 = true, .nesting = true,
                                          .allocator_errno = true};
 };

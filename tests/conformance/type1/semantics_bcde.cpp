@@ -94,6 +94,57 @@ TEST_CASE("SEMANTICS B4 B8 a range may end at 2^64-1, not past it: EOVERFLOW sin
     CHECK(old.c.map(iova{last_page}, K4, va::ram, prot_rw));
 }
 
+TEST_CASE("SEMANTICS P5 on 6.1 and 6.12 a mapping that ends at 2^64-1 cannot be unmapped and hides the rest") {
+    // The AMD-Vi transcripts' E1-E7 through the typed API: the kernel's tree, and tables
+    // that rewrite a page mapped twice as that kernel's AMD-Vi driver did.
+    constexpr std::uint64_t last_page = 0xFFFF'FFFF'FFFF'F000;
+    table_rig<x86_amdvi_ir<>, type1::profiles::debian_6_12> old(iommu_mode::v2, {}, 2048,
+                                                                pgtable::map_over::replace_leaves);
+    REQUIRE(old.c.attach(group{.id = 1}));
+    CHECK(old.c.map(iova{last_page}, K4, va::ram, prot_rw));                // E1
+    CHECK(*old.c.unmap(iova{last_page}, K4) == 0);                         // E2: the walk stops at once
+    CHECK(old.c.map(iova{last_page}, K4, va::ram, prot_rw));                // E3: not EEXIST, a second one
+    CHECK(old.c.map(iova{0x10000}, 4 * K4, va::ram + 0x10000, prot_rw));    // E4
+    CHECK(*old.c.unmap_all() == 0);                                        // E5
+    CHECK(*old.c.unmap(iova{0x10000}, 4 * K4) == 0);                       // E6
+    CHECK(*old.c.unmap(iova{last_page}, K4) == 0);                         // E7
+    refused(old, eexist, [&] { return old.c.map(iova{0x12000}, K4, va::ram, prot_rw); }); // B9 still sees it
+    CHECK(old.c.dma_avail() == 65532);
+    CHECK(old.c.mappings().size() == 3);
+    CHECK(old.c.domain(0).dom.iova_to_phys(iova{last_page}) == phys_addr{0x1'0000'0000});
+    CHECK(old.c.domain(0).dom.iova_to_phys(iova{0x13000}) == phys_addr{0x1'0001'3000});
+
+    // Upstream (the v6.18 series) keeps every mapping reachable: the probe's expectations.
+    table_rig<x86_amdvi_ir<>> now;
+    REQUIRE(now.c.attach(group{.id = 1}));
+    CHECK(now.c.map(iova{last_page}, K4, va::ram, prot_rw));
+    CHECK(*now.c.unmap(iova{last_page}, K4) == K4);
+    CHECK(now.c.map(iova{last_page}, K4, va::ram, prot_rw));
+    refused(now, eexist, [&] { return now.c.map(iova{last_page}, K4, va::ram, prot_rw); });
+    CHECK(now.c.map(iova{0x10000}, 4 * K4, va::ram + 0x10000, prot_rw));
+    CHECK(*now.c.unmap_all() == 5 * K4);
+    CHECK(now.c.dma_avail() == 65535);
+    CHECK(now.pinner.pinned_pages() == 0);
+}
+
+TEST_CASE("SEMANTICS P5 PGTABLE §4 a map over mapped pages: EEXIST, or rewritten leaves of the same size") {
+    table_rig<x86_amdvi_ir<>> r;
+    REQUIRE(r.c.attach(group{.id = 1}));
+    auto& t = r.c.domain(0).dom.table();
+    CHECK(t.map_over_mode() == pgtable::map_over::refuse);
+    REQUIRE(t.map(iova{0x200000}, phys_addr{0x4000'0000}, 0x200000, prot_rw)); // one 2M leaf
+    REQUIRE(t.map(iova{0x400000}, phys_addr{0x5000'0000}, K4, prot_rw));      // one 4K leaf
+    CHECK(err(t.map(iova{0x400000}, phys_addr{0x6000'0000}, K4, prot_rw)) == eexist);
+    t.set_map_over(pgtable::map_over::replace_leaves);
+    CHECK(t.map(iova{0x400000}, phys_addr{0x6000'0000}, K4, prot_rw));
+    CHECK(t.iova_to_phys(iova{0x400000}) == phys_addr{0x6000'0000});
+    // Only leaves of the new page's size are rewritten: a 4K page inside the 2M leaf, or a
+    // 2M page over the 4K leaf's table, is still EEXIST.
+    CHECK(err(t.map(iova{0x201000}, phys_addr{0x7000'0000}, K4, prot_rw)) == eexist);
+    CHECK(err(t.map(iova{0x400000}, phys_addr{0x8000'0000}, 0x200000, prot_rw)) == eexist);
+    CHECK(t.iova_to_phys(iova{0x201000}) == phys_addr{0x4000'1000});
+}
+
 TEST_CASE("SEMANTICS B9 VADDR updates name exactly one invalidated mapping") {
     mock_rig<> r;
     REQUIRE(r.c.attach(group{.id = 1}));
