@@ -2,7 +2,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS passthru EXPORT passthruTargets)
+install(TARGETS passthru passthru_linux EXPORT passthruTargets)
 install(DIRECTORY include/passthru DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 install(EXPORT passthruTargets NAMESPACE passthru::
         DESTINATION ${CMAKE_INSTALL_DATADIR}/cmake/passthru)

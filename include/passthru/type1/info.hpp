@@ -86,4 +86,48 @@ constexpr result<void> get_info(const C& c, std::span<std::byte> user) {
     return {};
 }
 
+// The other direction: GET_INFO's bytes, as a kernel or get_info() wrote them, read back
+// into values: the header, then the chain from cap_offset, each capability bounds-checked
+// and each `next` further on (EINVAL otherwise). What the bytes do not report is 0.
+inline result<info_values> read_info(std::span<const std::byte> bytes) {
+    if (bytes.size() < sizeof(abi::iommu_info)) return fail(errc::einval, "SEMANTICS E1: shorter than the GET_INFO header");
+    const auto head = detail::get<abi::iommu_info>(bytes, 0);
+    info_values v{(head.flags & abi::info_flag::pgsizes) ? head.iova_pgsizes : 0, 0, 0, 0, {}};
+    if (!(head.flags & abi::info_flag::caps)) return v;
+    for (std::size_t at = head.cap_offset; at != 0;) {
+        if (at < sizeof(abi::iommu_info) || bytes.size() - sizeof(abi::cap_header) < at)
+            return fail(errc::einval, "SEMANTICS E1: a capability lies outside the buffer");
+        const auto cap = detail::get<abi::cap_header>(bytes, at);
+        const std::size_t room = bytes.size() - at;
+        switch (cap.id) {
+        case abi::cap_id::iova_range: {
+            if (room < sizeof(abi::cap_iova_range)) return fail(errc::einval, "SEMANTICS E1: IOVA_RANGE is cut off");
+            const auto r = detail::get<abi::cap_iova_range>(bytes, at);
+            if ((room - sizeof r) / sizeof(abi::iova_range) < r.nr_iovas)
+                return fail(errc::einval, "SEMANTICS E1: IOVA_RANGE's ranges are cut off");
+            for (std::uint32_t i = 0; i < r.nr_iovas; ++i) {
+                const auto e = detail::get<abi::iova_range>(bytes, at + sizeof r + i * sizeof(abi::iova_range));
+                v.iova_ranges.push_back({e.start, e.end});
+            }
+            break;
+        }
+        case abi::cap_id::migration: {
+            if (room < sizeof(abi::cap_migration)) return fail(errc::einval, "SEMANTICS E1: MIGRATION is cut off");
+            const auto m = detail::get<abi::cap_migration>(bytes, at);
+            v.migration_pgsize = m.pgsize_bitmap;
+            v.max_dirty_bitmap_size = m.max_dirty_bitmap_size;
+            break;
+        }
+        case abi::cap_id::dma_avail:
+            if (room < sizeof(abi::cap_dma_avail)) return fail(errc::einval, "SEMANTICS E1: DMA_AVAIL is cut off");
+            v.dma_avail = detail::get<abi::cap_dma_avail>(bytes, at).avail;
+            break;
+        default: break; // a capability this version does not know
+        }
+        if (cap.next != 0 && cap.next <= at) return fail(errc::einval, "SEMANTICS E1: the chain goes backwards");
+        at = cap.next;
+    }
+    return v;
+}
+
 } // namespace passthru::type1

@@ -462,6 +462,40 @@ TEST_CASE("SEMANTICS E1 K.4 GET_INFO at every argsz from 16 past the full size w
     }
 }
 
+TEST_CASE("SEMANTICS E1 read_info reads back every value get_info wrote, and refuses a broken chain") {
+    auto round_trip = [](auto& rig) {
+        REQUIRE(rig.c.attach(group{.id = 0}));
+        REQUIRE(rig.c.map(iova{0x100000}, 4 * K4, va::ram, prot_rw));
+        std::vector<std::byte> buf(256);
+        const type1::abi::iommu_info in{256, 0, 0, 0, 0};
+        std::memcpy(buf.data(), &in, sizeof in);
+        REQUIRE(type1::get_info(rig.c, buf));
+        const auto v = type1::read_info(buf);
+        REQUIRE(v);
+        CHECK(*v == rig.c.info());
+        return buf;
+    };
+    table_rig<arm_smmuv3_its<>, type1::profiles::debian_6_1> unpadded; // DMA_AVAIL in 12 bytes
+    round_trip(unpadded);
+    table_rig<x86_amdvi_ir<>> padded;
+    auto buf = round_trip(padded);
+    CHECK(type1::read_info(buf)->iova_ranges.size() == 3);
+
+    auto broken = [&](std::size_t at, std::uint32_t value) {
+        auto b = buf;
+        std::memcpy(b.data() + at, &value, sizeof value);
+        return err(type1::read_info(b));
+    };
+    CHECK(broken(16, 250) == einval);  // cap_offset: no room for a header
+    CHECK(broken(16, 8) == einval);    // cap_offset inside the GET_INFO header
+    CHECK(broken(28, 24) == einval);   // MIGRATION's next points back at itself
+    CHECK(broken(80, 1000) == einval); // nr_iovas past the buffer
+    CHECK(err(type1::read_info(std::span<const std::byte>(buf).first(20))) == einval);
+    auto no_caps = buf;
+    no_caps[4] = std::byte{1}; // flags: page sizes only
+    CHECK(type1::read_info(no_caps)->dma_avail == 0);
+}
+
 TEST_CASE("SEMANTICS E2 A14 CHECK_EXTENSION before and after SET_IOMMU, per kernel") {
     using type1::abi::extension;
     CHECK(type1::check_extension_unset<type1::profiles::debian_6_1>(extension::update_vaddr) == 0); // P4
