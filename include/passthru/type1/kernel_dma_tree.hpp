@@ -16,6 +16,7 @@
 //   first_ending_at_or_after(a)   vfio_find_dma_first_node's descent
 //   insert / erase / ++           vfio_link_dma / rb_erase / rb_next
 // Nodes live in fixed blocks, so a record's address never changes while it is stored.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -33,9 +34,11 @@ class kernel_dma_tree {
     using index = std::uint32_t;
     static constexpr index none = ~index{0};
 
+    static constexpr int left = 0, right = 1; // child[] sides; the mirror cases share code
     struct node {
         R rec{};
-        index left = none, right = none, parent = none;
+        std::array<index, 2> child{none, none};
+        index parent = none;
         bool red = false;
     };
 
@@ -121,17 +124,16 @@ public:
     constexpr iterator insert(const R& r) {
         const index n = new_node(r);
         index parent = none, cur = root_;
-        bool left = false;
+        int side = left;
         while (cur != none) {
             parent = cur;
-            left = r.iova.value <= at(cur).rec.iova.value;
-            cur = left ? at(cur).left : at(cur).right;
+            side = r.iova.value <= at(cur).rec.iova.value ? left : right;
+            cur = at(cur).child[side];
         }
         at(n).parent = parent;
         at(n).red = true;
         if (parent == none) root_ = n;
-        else if (left) at(parent).left = n;
-        else at(parent).right = n;
+        else at(parent).child[side] = n;
         insert_color(n);
         ++size_;
         return {this, n};
@@ -181,9 +183,9 @@ public:
         while (!todo.empty()) {
             const index i = todo.back();
             todo.pop_back();
-            out.push_back({key(i), key(at(i).left), key(at(i).right), at(i).red});
-            if (at(i).right != none) todo.push_back(at(i).right);
-            if (at(i).left != none) todo.push_back(at(i).left);
+            out.push_back({key(i), key(at(i).child[left]), key(at(i).child[right]), at(i).red});
+            if (at(i).child[right] != none) todo.push_back(at(i).child[right]);
+            if (at(i).child[left] != none) todo.push_back(at(i).child[left]);
         }
         return out;
     }
@@ -195,8 +197,8 @@ private:
         index cur = root_;
         while (cur != none) {
             const R& d = at(cur).rec;
-            if (start + size <= d.iova.value) cur = at(cur).left;
-            else if (start >= end_of(d)) cur = at(cur).right;
+            if (start + size <= d.iova.value) cur = at(cur).child[left];
+            else if (start >= end_of(d)) cur = at(cur).child[right];
             else return cur;
         }
         return none;
@@ -209,9 +211,9 @@ private:
             if (start < end_of(d)) {
                 res = cur;
                 if (start >= d.iova.value) break;
-                cur = at(cur).left;
+                cur = at(cur).child[left];
             } else {
-                cur = at(cur).right;
+                cur = at(cur).child[right];
             }
         }
         return res;
@@ -220,13 +222,13 @@ private:
     // --- lib/rbtree.c -----------------------------------------------------------------
     constexpr index leftmost(index i) const noexcept {
         if (i == none) return none;
-        while (at(i).left != none) i = at(i).left;
+        while (at(i).child[left] != none) i = at(i).child[left];
         return i;
     }
     constexpr index next(index i) const noexcept {
-        if (at(i).right != none) return leftmost(at(i).right);
+        if (at(i).child[right] != none) return leftmost(at(i).child[right]);
         index p = at(i).parent;
-        while (p != none && i == at(p).right) {
+        while (p != none && i == at(p).child[right]) {
             i = p;
             p = at(p).parent;
         }
@@ -236,24 +238,17 @@ private:
     // Put `to` where `from` hangs below `parent` (or at the root).
     constexpr void replace_child(index from, index to, index parent) noexcept {
         if (parent == none) root_ = to;
-        else if (at(parent).left == from) at(parent).left = to;
-        else at(parent).right = to;
+        else if (at(parent).child[left] == from) at(parent).child[left] = to;
+        else at(parent).child[right] = to;
         if (to != none) at(to).parent = parent;
     }
-    constexpr void rotate_left(index x) noexcept {
-        const index y = at(x).right;
-        at(x).right = at(y).left;
-        if (at(y).left != none) at(at(y).left).parent = x;
+    // Rotate x down to the `dir` side: its child on the other side takes its place.
+    constexpr void rotate(index x, int dir) noexcept {
+        const index y = at(x).child[1 - dir];
+        at(x).child[1 - dir] = at(y).child[dir];
+        if (at(y).child[dir] != none) at(at(y).child[dir]).parent = x;
         replace_child(x, y, at(x).parent);
-        at(y).left = x;
-        at(x).parent = y;
-    }
-    constexpr void rotate_right(index x) noexcept {
-        const index y = at(x).left;
-        at(x).left = at(y).right;
-        if (at(y).right != none) at(at(y).right).parent = x;
-        replace_child(x, y, at(x).parent);
-        at(y).right = x;
+        at(y).child[dir] = x;
         at(x).parent = y;
     }
 
@@ -267,27 +262,19 @@ private:
             }
             if (!at(p).red) return;
             const index g = at(p).parent; // p is red, so not the root
-            const bool p_left = at(g).left == p;
-            const index u = p_left ? at(g).right : at(g).left;
+            const int side = at(g).child[left] == p ? left : right;
+            const index u = at(g).child[1 - side];
             if (is_red(u)) {
                 at(p).red = at(u).red = false;
                 at(g).red = true;
                 n = g;
                 continue;
             }
-            if (p_left) {
-                if (n == at(p).right) {
-                    rotate_left(p);
-                    p = n;
-                }
-                rotate_right(g);
-            } else {
-                if (n == at(p).left) {
-                    rotate_right(p);
-                    p = n;
-                }
-                rotate_left(g);
+            if (n == at(p).child[1 - side]) { // the inner grandchild: line it up first
+                rotate(p, side);
+                p = n;
             }
+            rotate(g, 1 - side);
             at(p).red = false;
             at(g).red = true;
             return;
@@ -297,7 +284,7 @@ private:
     // __rb_erase_augmented: a node with two children is replaced by its successor, which
     // takes its colour; a lone child takes the node's colour.
     constexpr void erase_node(index n) noexcept {
-        const index l = at(n).left, r = at(n).right, p = at(n).parent;
+        const index l = at(n).child[left], r = at(n).child[right], p = at(n).parent;
         index rebalance = none; // the parent of a removed black leaf position
         if (l == none || r == none) {
             const index child = l == none ? r : l;
@@ -306,21 +293,21 @@ private:
             else if (!at(n).red) rebalance = p;
         } else {
             index s = r, s_parent = n;
-            while (at(s).left != none) {
+            while (at(s).child[left] != none) {
                 s_parent = s;
-                s = at(s).left;
+                s = at(s).child[left];
             }
-            const index child2 = at(s).right;
+            const index child2 = at(s).child[right];
             const bool s_red = at(s).red;
             if (s != r) {
-                at(s_parent).left = child2;
+                at(s_parent).child[left] = child2;
                 if (child2 != none) at(child2).parent = s_parent;
-                at(s).right = r;
+                at(s).child[right] = r;
                 at(r).parent = s;
             } else {
                 s_parent = s;
             }
-            at(s).left = l;
+            at(s).child[left] = l;
             at(l).parent = s;
             replace_child(n, s, p);
             at(s).red = at(n).red;
@@ -334,17 +321,15 @@ private:
     constexpr void erase_color(index parent) noexcept {
         index n = none;
         while (true) {
-            const bool n_left = at(parent).left == n;
-            index s = n_left ? at(parent).right : at(parent).left;
+            const int side = at(parent).child[left] == n ? left : right;
+            index s = at(parent).child[1 - side];
             if (at(s).red) { // case 1: rotate the red sibling up
                 at(s).red = false;
                 at(parent).red = true;
-                if (n_left) rotate_left(parent);
-                else rotate_right(parent);
-                s = n_left ? at(parent).right : at(parent).left;
+                rotate(parent, side);
+                s = at(parent).child[1 - side];
             }
-            const index near = n_left ? at(s).left : at(s).right;
-            const index far = n_left ? at(s).right : at(s).left;
+            const index near = at(s).child[side], far = at(s).child[1 - side];
             if (!is_red(far)) {
                 if (!is_red(near)) { // case 2: recolour the sibling, move up
                     at(s).red = true;
@@ -360,17 +345,14 @@ private:
                 // case 3: rotate the near red nephew up to be the sibling
                 at(near).red = false;
                 at(s).red = true;
-                if (n_left) rotate_right(s);
-                else rotate_left(s);
+                rotate(s, 1 - side);
                 s = near;
             }
             // case 4: rotate the sibling up over the parent
-            const index far2 = n_left ? at(s).right : at(s).left;
             at(s).red = at(parent).red;
             at(parent).red = false;
-            at(far2).red = false;
-            if (n_left) rotate_left(parent);
-            else rotate_right(parent);
+            at(at(s).child[1 - side]).red = false;
+            rotate(parent, side);
             return;
         }
     }
