@@ -169,6 +169,73 @@ static void setup_fs(void) {
     write_file("/proc/sys/kernel/printk", "3 4 1 3");
 }
 
+/* What a host check can read before VFIO is involved: the IOMMUs in /sys/class/iommu
+ * and the distinct irq chips of /sys/kernel/irq/<n>/chip_name (IR-IO-APIC says x86
+ * interrupt remapping is on). Each a sorted, comma-joined set, so the line does not
+ * change between boots. (Debian's kernels have no irq debugfs to list MSI domains.) */
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+static void report_names(const char *what, const char *dir, const char *file) {
+    static char names[256][256];
+    char *sorted[256];
+    int n = 0;
+    DIR *d = opendir(dir);
+    if (!d) { out("host %s=-", what); return; }
+    for (struct dirent *e; (e = readdir(d)) && n < 256;) {
+        if (e->d_name[0] == '.') continue;
+        char name[256] = "";
+        if (file) {
+            char p[512];
+            snprintf(p, sizeof p, "%s/%s/%s", dir, e->d_name, file);
+            if (read_file(p, name, sizeof name) <= 0) continue;
+            chomp(name);
+        } else {
+            snprintf(name, sizeof name, "%s", e->d_name);
+        }
+        int dup = 0;
+        for (int i = 0; i < n && !dup; i++) dup = strcmp(names[i], name) == 0;
+        if (!dup) { snprintf(names[n], sizeof names[n], "%s", name); sorted[n] = names[n]; n++; }
+    }
+    closedir(d);
+    qsort(sorted, n, sizeof *sorted, cmp_str);
+    char line[4096];
+    size_t o = 0;
+    line[0] = 0;
+    for (int i = 0; i < n && o + 130 < sizeof line; i++) o += (size_t)snprintf(line + o, sizeof line - o, "%s%s", i ? "," : "", sorted[i]);
+    out("host %s=%s", what, n ? line : "-");
+}
+
+/* Device-tree nodes with an msi-controller property, by compatible (arm,gic-v3-its,
+ * arm,gic-v2m-frame): where an ARM host says which MSI controller it has. */
+static void dt_msi(const char *dir, int depth, char *line, size_t cap, size_t *o) {
+    char p[512];
+    snprintf(p, sizeof p, "%s/msi-controller", dir);
+    struct stat st;
+    if (stat(p, &st) == 0) {
+        char c[128] = "";
+        snprintf(p, sizeof p, "%s/compatible", dir);
+        if (read_file(p, c, sizeof c) > 0 && *o + strlen(c) + 2 < cap && !strstr(line, c))
+            *o += (size_t)snprintf(line + *o, cap - *o, "%s%s", *o ? "," : "", c);
+    }
+    if (depth == 0) return;
+    DIR *d = opendir(dir);
+    if (!d) return;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.' || e->d_type != DT_DIR) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        dt_msi(p, depth - 1, line, cap, o);
+    }
+    closedir(d);
+}
+
+static void report_host(void) {
+    report_names("iommu_class", "/sys/class/iommu", NULL);
+    report_names("irq_chips", "/sys/kernel/irq", "chip_name");
+    char line[1024] = "";
+    size_t o = 0;
+    dt_msi("/proc/device-tree", 3, line, sizeof line, &o);
+    out("host dt_msi_controllers=%s", o ? line : "-");
+}
+
 static void report_system(void) {
     struct utsname u;
     uname(&u);
@@ -803,6 +870,7 @@ int main(void) {
     (void)w;
     out("start uptime=%.2f", uptime());
     report_system();
+    report_host();
     struct utsname u;
     uname(&u);
     int is_x86 = strcmp(u.machine, "x86_64") == 0;

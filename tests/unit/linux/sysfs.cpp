@@ -13,10 +13,12 @@
 
 #include <passthru/linux/sysfs.hpp>
 
+#include "fake_fs.hpp"
 #include "type1_rig.hpp"
 
 using namespace passthru;
 using namespace passthru::linux_vfio;
+using passthru::testing::fake_fs;
 using passthru::testing::err;
 using passthru::testing::einval;
 using passthru::testing::enoent;
@@ -37,18 +39,6 @@ std::string field(const std::string& line, const std::string& key) {
     return line.substr(from, line.find(' ', from) - from);
 }
 
-struct fake_fs {
-    std::map<std::string, std::string> files;
-    std::map<std::string, std::vector<std::string>> dirs;
-    std::optional<std::string> read(const std::string& p) const {
-        auto it = files.find(p);
-        return it == files.end() ? std::nullopt : std::optional<std::string>(it->second);
-    }
-    std::optional<std::vector<std::string>> list(const std::string& p) const {
-        auto it = dirs.find(p);
-        return it == dirs.end() ? std::nullopt : std::optional<std::vector<std::string>>(it->second);
-    }
-};
 static_assert(Filesystem<fake_fs>);
 
 } // namespace

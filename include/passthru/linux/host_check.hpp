@@ -1,0 +1,187 @@
+#pragma once
+// The host check: what a Linux host says about itself before any VFIO call, and what
+// type1 will therefore do at SET_IOMMU. The facts come from files anyone can read:
+//   /proc/sys/kernel/osrelease             the kernel, hence the MSI rule set (§H)
+//   /sys/class/iommu/<name>                dmar* (VT-d), ivhd* (AMD-Vi), smmu3.* (SMMUv3)
+//   /sys/kernel/irq/<n>/chip_name          x86: IR-IO-APIC means interrupt remapping is on
+//   /proc/sys/kernel/arch                  x86_64 or aarch64
+//   /proc/device-tree/**/msi-controller    ARM: the MSI controller's compatible
+//                                          (arm,gic-v3-its; arm,gic-v2m-frame; none).
+//                                          An ARM host described by ACPI alone (IORT,
+//                                          MADT) is not read yet: it reads as having none
+//   /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts
+// They pick the catalog platform, and plan_attach gives the verdict and the reason: the
+// same text as the compile-time verdict.
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include <passthru/concepts/kernel_rule.hpp>
+#include <passthru/core/error.hpp>
+#include <passthru/linux/sysfs.hpp>
+#include <passthru/platforms/catalog.hpp>
+#include <passthru/policy/attach.hpp>
+#include <passthru/policy/kernel_rules.hpp>
+
+namespace passthru::linux_vfio {
+
+enum class host_iommu : std::uint8_t { none, intel_vtd, amd_vi, arm_smmuv3, other };
+enum class host_msi : std::uint8_t {
+    x86_remapped,     // IR-IO-APIC: the IOMMU remaps interrupts
+    x86_not_remapped, // no IR chip: interrupts go straight to the APIC
+    gicv3_its,        // an ITS tags every MSI with the device's ID
+    gicv2m,           // a GICv2m frame: any device can raise any of its SPIs
+    no_controller,    // an ARM host with no MSI controller
+};
+
+struct host_facts {
+    std::string release;        // "6.12.118+deb12-amd64"
+    kernel_version kernel{};    // 6.12
+    bool x86 = true;
+    std::vector<std::string> iommus; // /sys/class/iommu
+    host_iommu iommu = host_iommu::none;
+    host_msi msi = host_msi::x86_not_remapped;
+    bool allow_unsafe_interrupts = false;
+};
+
+// "6.12.118+deb12-amd64" -> 6.12.
+inline std::optional<kernel_version> parse_release(std::string_view r) {
+    const auto dot = r.find('.');
+    if (dot == std::string_view::npos) return std::nullopt;
+    const auto major = detail::number(r.substr(0, dot), 10);
+    std::size_t end = dot + 1;
+    while (end < r.size() && r[end] >= '0' && r[end] <= '9') ++end;
+    const auto minor = detail::number(r.substr(dot + 1, end - dot - 1), 10);
+    if (!major || !minor) return std::nullopt;
+    return kernel_version{static_cast<unsigned>(*major), static_cast<unsigned>(*minor)};
+}
+
+inline host_iommu classify_iommu(const std::vector<std::string>& names) {
+    for (const std::string& n : names) {
+        if (n.rfind("dmar", 0) == 0) return host_iommu::intel_vtd;
+        if (n.rfind("ivhd", 0) == 0) return host_iommu::amd_vi;
+        if (n.rfind("smmu3.", 0) == 0) return host_iommu::arm_smmuv3;
+    }
+    return names.empty() ? host_iommu::none : host_iommu::other;
+}
+
+// x86 from the irq chips; ARM from the device tree's MSI controllers.
+inline host_msi classify_msi(bool x86, const std::vector<std::string>& irq_chips,
+                             const std::vector<std::string>& dt_msi_controllers) {
+    if (x86) {
+        for (const std::string& c : irq_chips)
+            if (c.rfind("IR-", 0) == 0) return host_msi::x86_remapped;
+        return host_msi::x86_not_remapped;
+    }
+    for (const std::string& c : dt_msi_controllers)
+        if (c.find("gic-v3-its") != std::string::npos) return host_msi::gicv3_its;
+    for (const std::string& c : dt_msi_controllers)
+        if (c.find("gic-v2m") != std::string::npos) return host_msi::gicv2m;
+    return host_msi::no_controller;
+}
+
+namespace detail {
+// Device-tree nodes with an msi-controller property, to `depth` levels: their compatibles.
+template <Filesystem Fs>
+void dt_msi_controllers(Fs& fs, const std::string& dir, int depth, std::vector<std::string>& out) {
+    if (fs.read(dir + "/msi-controller"))
+        if (auto c = fs.read(dir + "/compatible")) out.push_back(std::string(trim(*c)));
+    if (depth == 0) return;
+    if (const auto names = fs.list(dir)) // a property is a file: no listing
+        for (const std::string& n : *names) dt_msi_controllers(fs, dir + "/" + n, depth - 1, out);
+}
+} // namespace detail
+
+template <Filesystem Fs>
+result<host_facts> read_host_facts(Fs& fs) {
+    host_facts h;
+    const auto release = fs.read("/proc/sys/kernel/osrelease");
+    if (!release) return fail(errc::enoent, "no /proc/sys/kernel/osrelease: not a Linux host");
+    h.release = std::string(detail::trim(*release));
+    const auto v = parse_release(h.release);
+    if (!v) return fail(errc::einval, "the kernel release is not major.minor...");
+    h.kernel = *v;
+    std::vector<std::string> chips, dt;
+    if (const auto irqs = fs.list("/sys/kernel/irq"))
+        for (const std::string& n : *irqs)
+            if (auto c = fs.read("/sys/kernel/irq/" + n + "/chip_name")) chips.push_back(std::string(detail::trim(*c)));
+    detail::dt_msi_controllers(fs, "/proc/device-tree", 3, dt);
+    const auto arch = fs.read("/proc/sys/kernel/arch"); // uname -m
+    h.x86 = arch ? detail::trim(*arch) == "x86_64" : !fs.list("/proc/device-tree").has_value();
+    h.iommus = fs.list("/sys/class/iommu").value_or(std::vector<std::string>{});
+    h.iommu = classify_iommu(h.iommus);
+    h.msi = classify_msi(h.x86, chips, dt);
+    if (auto p = read_type1_params(fs)) h.allow_unsafe_interrupts = p->allow_unsafe_interrupts;
+    return h;
+}
+
+// What SET_IOMMU will do with a group of this host (its firmware regions as sysfs lists
+// them, when given), under the rule set of the host's kernel.
+struct host_verdict {
+    std::string platform;       // "Intel VT-d + x86 interrupt remapping under Linux v4.11-v6.2"
+    std::optional<errc> error;  // nullopt: the attach goes ahead
+    bool unsafe = false;        // it goes ahead without MSI isolation (allow_unsafe_interrupts)
+    std::string reason;         // the policy's sentence naming the component responsible
+    interval_list usable;       // the container's IOVA ranges once attached
+};
+
+namespace detail {
+template <class P>
+host_verdict verdict_for(const host_facts& h, std::span<const reserved_region> firmware) {
+    attach_facts f;
+    f.allow_unsafe_interrupts = h.allow_unsafe_interrupts;
+    f.devices_have_msi_domain = h.x86 || h.msi != host_msi::no_controller;
+    f.firmware_regions = firmware;
+    host_verdict v;
+    v.platform = std::string(P::iommu::name) + " + " + std::string(P::irq::name) + " under " +
+                 std::string(P::rule::facts.name);
+    v.reason = std::string(P::reason);
+    if (const auto plan = plan_attach<P>(f)) {
+        v.unsafe = plan->unsafe_interrupts;
+        v.usable = plan->usable;
+    } else {
+        v.error = plan.error().code;
+        v.reason = std::string(plan.error().reason);
+    }
+    return v;
+}
+// Call f.template operator()<R>() with the shipped rule set kernel v applied.
+template <class F, class... R>
+auto with_rule(kernel_version v, F&& f, std::tuple<R...>*) {
+    const std::size_t want = rules::detail::rule_for<rules::shipped>::index(v);
+    std::size_t i = 0;
+    decltype(f.template operator()<std::tuple_element_t<0, std::tuple<R...>>>()) out{};
+    ((i++ == want ? (void)(out = f.template operator()<R>()) : (void)0), ...);
+    return out;
+}
+} // namespace detail
+
+// The verdict for this host; ENODEV when it has no IOMMU, or one this check does not know.
+inline result<host_verdict> predict_attach(const host_facts& h, std::span<const reserved_region> firmware = {}) {
+    if (h.iommu == host_iommu::none) return fail(errc::enodev, "no IOMMU: /sys/class/iommu is empty (is it enabled on the kernel command line?)");
+    if (h.iommu == host_iommu::other) return fail(errc::enodev, "an IOMMU this check does not know");
+    if (!rules::for_kernel(h.kernel.major, h.kernel.minor))
+        return fail(errc::einval, "a kernel older than VFIO's MSI rules (v3.15)");
+    auto pick = [&]<class Rule>() -> host_verdict {
+        using pci = platforms::pci_bus;
+        switch (h.iommu) {
+        case host_iommu::intel_vtd:
+            return h.msi == host_msi::x86_remapped ? detail::verdict_for<x86_vtd_ir<pci, Rule>>(h, firmware)
+                                                   : detail::verdict_for<x86_vtd_no_ir<pci, Rule>>(h, firmware);
+        case host_iommu::amd_vi:
+            return h.msi == host_msi::x86_remapped ? detail::verdict_for<x86_amdvi_ir<pci, Rule>>(h, firmware)
+                                                   : detail::verdict_for<x86_amdvi_no_ir<pci, Rule>>(h, firmware);
+        default:
+            return h.msi == host_msi::gicv3_its ? detail::verdict_for<arm_smmuv3_its<pci, Rule>>(h, firmware)
+                   : h.msi == host_msi::gicv2m  ? detail::verdict_for<arm_smmuv3_gicv2m<pci, Rule>>(h, firmware)
+                                                : detail::verdict_for<arm_smmuv3_gicv3_no_its<pci, Rule>>(h, firmware);
+        }
+    };
+    return detail::with_rule(h.kernel, pick, static_cast<rules::shipped*>(nullptr));
+}
+
+} // namespace passthru::linux_vfio
