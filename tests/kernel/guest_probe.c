@@ -229,6 +229,14 @@ static void dt_msi(const char *dir, int depth, char *line, size_t cap, size_t *o
 
 static void report_host(void) {
     report_names("iommu_class", "/sys/class/iommu", NULL);
+    /* VT-d's capability registers: the address width (MGAW) and snoop control (SC). */
+    char cap[64] = "", ecap[64] = "";
+    if (read_file("/sys/class/iommu/dmar0/intel-iommu/cap", cap, sizeof cap) > 0 &&
+        read_file("/sys/class/iommu/dmar0/intel-iommu/ecap", ecap, sizeof ecap) > 0) {
+        chomp(cap);
+        chomp(ecap);
+        out("host vtd_cap=%s vtd_ecap=%s", cap, ecap);
+    }
     report_names("irq_chips", "/sys/kernel/irq", "chip_name");
     char line[1024] = "";
     size_t o = 0;

@@ -3,6 +3,8 @@
 // type1 will therefore do at SET_IOMMU. The facts come from files anyone can read:
 //   /proc/sys/kernel/osrelease             the kernel, hence the MSI rule set (§H)
 //   /sys/class/iommu/<name>                dmar* (VT-d), ivhd* (AMD-Vi), smmu3.* (SMMUv3)
+//   /sys/class/iommu/dmar*/intel-iommu/{cap,ecap}
+//                                          VT-d's address width (MGAW) and snoop control
 //   /sys/kernel/irq/<n>/chip_name          x86: IR-IO-APIC means interrupt remapping is on
 //   /proc/sys/kernel/arch                  x86_64 or aarch64
 //   /proc/device-tree/**/msi-controller    ARM: the MSI controller's compatible
@@ -46,7 +48,13 @@ struct host_facts {
     host_iommu iommu = host_iommu::none;
     host_msi msi = host_msi::x86_not_remapped;
     bool allow_unsafe_interrupts = false;
+    std::optional<std::uint64_t> vtd_cap, vtd_ecap; // the first DMAR unit's registers
 };
+
+// VT-d CAP.MGAW (bits 21:16) + 1: the address width second-stage tables may use.
+constexpr unsigned vtd_address_width(std::uint64_t cap) noexcept { return static_cast<unsigned>((cap >> 16) & 0x3f) + 1; }
+// VT-d ECAP.SC (bit 7): snoop control, what DMA_CC_IOMMU and enforce_cache_coherency need.
+constexpr bool vtd_snoop_control(std::uint64_t ecap) noexcept { return (ecap >> 7) & 1; }
 
 // "6.12.118+deb12-amd64" -> 6.12.
 inline std::optional<kernel_version> parse_release(std::string_view r) {
@@ -114,6 +122,16 @@ result<host_facts> read_host_facts(Fs& fs) {
     h.x86 = arch ? detail::trim(*arch) == "x86_64" : !fs.list("/proc/device-tree").has_value();
     h.iommus = fs.list("/sys/class/iommu").value_or(std::vector<std::string>{});
     h.iommu = classify_iommu(h.iommus);
+    for (const std::string& n : h.iommus) {
+        if (n.rfind("dmar", 0) != 0) continue;
+        const auto cap = fs.read("/sys/class/iommu/" + n + "/intel-iommu/cap");
+        const auto ecap = fs.read("/sys/class/iommu/" + n + "/intel-iommu/ecap");
+        if (cap && ecap) {
+            h.vtd_cap = detail::number("0x" + std::string(detail::trim(*cap)), 16);
+            h.vtd_ecap = detail::number("0x" + std::string(detail::trim(*ecap)), 16);
+        }
+        break;
+    }
     h.msi = classify_msi(h.x86, chips, dt);
     if (auto p = read_type1_params(fs)) h.allow_unsafe_interrupts = p->allow_unsafe_interrupts;
     return h;
@@ -166,12 +184,24 @@ inline result<host_verdict> predict_attach(const host_facts& h, std::span<const 
     if (h.iommu == host_iommu::other) return fail(errc::enodev, "an IOMMU this check does not know");
     if (!rules::for_kernel(h.kernel.major, h.kernel.minor))
         return fail(errc::einval, "a kernel older than VFIO's MSI rules (v3.15)");
+    // The VT-d instance: its address width and snoop control, as the registers say (the
+    // catalog's 48 bits with snoop control when sysfs has no registers to read).
+    const unsigned gaw = h.vtd_cap ? vtd_address_width(*h.vtd_cap) : 48;
+    const bool sc = h.vtd_ecap ? vtd_snoop_control(*h.vtd_ecap) : true;
+    if (h.iommu == host_iommu::intel_vtd && gaw != 39 && gaw != 48 && gaw != 57)
+        return fail(errc::enodev, "a VT-d address width (CAP.MGAW) other than 39, 48 or 57 bits");
     auto pick = [&]<class Rule>() -> host_verdict {
         using pci = platforms::pci_bus;
+        auto vtd = [&]<unsigned W, bool SC>() {
+            using I = platforms::intel_vtd<W, SC>;
+            return h.msi == host_msi::x86_remapped ? detail::verdict_for<x86_vtd_ir<pci, I, Rule>>(h, firmware)
+                                                   : detail::verdict_for<x86_vtd_no_ir<pci, I, Rule>>(h, firmware);
+        };
         switch (h.iommu) {
         case host_iommu::intel_vtd:
-            return h.msi == host_msi::x86_remapped ? detail::verdict_for<x86_vtd_ir<pci, Rule>>(h, firmware)
-                                                   : detail::verdict_for<x86_vtd_no_ir<pci, Rule>>(h, firmware);
+            if (gaw == 39) return sc ? vtd.template operator()<39, true>() : vtd.template operator()<39, false>();
+            if (gaw == 48) return sc ? vtd.template operator()<48, true>() : vtd.template operator()<48, false>();
+            return sc ? vtd.template operator()<57, true>() : vtd.template operator()<57, false>();
         case host_iommu::amd_vi:
             return h.msi == host_msi::x86_remapped ? detail::verdict_for<x86_amdvi_ir<pci, Rule>>(h, firmware)
                                                    : detail::verdict_for<x86_amdvi_no_ir<pci, Rule>>(h, firmware);

@@ -43,18 +43,28 @@ std::string after(const std::string& line, const std::string& key) {
 
 } // namespace
 
-TEST_CASE("linux host check: the verdict from what each booted kernel showed before VFIO is what SET_IOMMU did") {
-    int files = 0, retries = 0;
+TEST_CASE("linux host check: from what each booted kernel showed before VFIO, SET_IOMMU's errno and the usable IOVA ranges") {
+    int files = 0, retries = 0, ranges = 0;
     for (const auto& entry : std::filesystem::directory_iterator(PASSTHRU_KERNEL_TRANSCRIPTS)) {
         INFO(entry.path().filename().string());
         std::ifstream in(entry.path());
         fake_fs fs;
-        std::string set_iommu, retry;
+        std::string set_iommu, retry, group, regions;
+        interval_list usable; // what GET_INFO reported once attached
         for (std::string l; std::getline(in, l);) {
             if (l.rfind("PROBE uname_release=", 0) == 0) fs.add("/proc/sys/kernel/osrelease", l.substr(20) + "\n");
             if (l.rfind("PROBE uname_machine=", 0) == 0) fs.add("/proc/sys/kernel/arch", l.substr(20) + "\n");
             if (l.rfind("PROBE host iommu_class=", 0) == 0)
                 for (const auto& n : split(l.substr(23))) fs.add("/sys/class/iommu/" + n + "/device", "");
+            if (l.rfind("PROBE host vtd_cap=", 0) == 0) {
+                fs.add("/sys/class/iommu/dmar0/intel-iommu/cap", after(l, "vtd_cap=") + "\n");
+                fs.add("/sys/class/iommu/dmar0/intel-iommu/ecap", after(l, "vtd_ecap=") + "\n");
+            }
+            if (l.rfind("PROBE iommu_group=", 0) == 0) group = l.substr(18);
+            if (l.rfind("PROBE all_groups group=" + group + " ", 0) == 0 && !group.empty())
+                regions += l.substr(l.find("region=") + 7) + "\n";
+            if (l.rfind("PROBE iova_range tag=initial ", 0) == 0)
+                usable.push_back({std::stoull(after(l, "start="), nullptr, 16), std::stoull(after(l, "end="), nullptr, 16)});
             if (l.rfind("PROBE host irq_chips=", 0) == 0) {
                 int irq = 1;
                 for (const auto& c : split(l.substr(21))) fs.add("/sys/kernel/irq/" + std::to_string(irq++) + "/chip_name", c + "\n");
@@ -79,21 +89,31 @@ TEST_CASE("linux host check: the verdict from what each booted kernel showed bef
         }
         auto host = read_host_facts(fs);
         REQUIRE(host);
-        const auto v = predict_attach(*host);
+        const auto firmware = parse_reserved_regions(regions, host->x86 ? resv_type::msi : resv_type::sw_msi);
+        REQUIRE(firmware);
+        const auto v = predict_attach(*host, *firmware);
         REQUIRE(v);
         INFO(v->platform << ": " << v->reason);
         CHECK((v->error ? std::string(describe(*v->error).name) : "0") == set_iommu);
+        interval_list predicted = v->usable;
         if (!retry.empty()) {
             host->allow_unsafe_interrupts = true;
-            const auto r = predict_attach(*host);
+            const auto r = predict_attach(*host, *firmware);
             CHECK((r->error ? std::string(describe(*r->error).name) : "0") == retry);
             CHECK(r->unsafe);
+            predicted = r->usable;
             ++retries;
+        }
+        // The usable IOVA ranges, from the registers and reserved_regions alone.
+        if (!usable.empty()) {
+            CHECK(predicted == usable);
+            ++ranges;
         }
         ++files;
     }
     CHECK(files == 30);
     CHECK(retries >= 8);
+    CHECK(ranges == 30);
 }
 
 TEST_CASE("linux host check: the facts it reads, and a host it cannot judge") {
