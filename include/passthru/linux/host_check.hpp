@@ -178,8 +178,12 @@ auto with_rule(kernel_version v, F&& f, std::tuple<R...>*) {
 }
 } // namespace detail
 
-// The verdict for this host; ENODEV when it has no IOMMU, or one this check does not know.
-inline result<host_verdict> predict_attach(const host_facts& h, std::span<const reserved_region> firmware = {}) {
+// Calls f.template operator()<P>() with the catalog platform P these facts describe (the
+// VT-d instance from its registers, the kernel's MSI rule set) and returns its result;
+// ENODEV when the host has no IOMMU, or one this check does not know.
+template <class F>
+auto with_host_platform(const host_facts& h, F&& f)
+    -> result<decltype(f.template operator()<x86_vtd_ir<>>())> {
     if (h.iommu == host_iommu::none) return fail(errc::enodev, "no IOMMU: /sys/class/iommu is empty (is it enabled on the kernel command line?)");
     if (h.iommu == host_iommu::other) return fail(errc::enodev, "an IOMMU this check does not know");
     if (!rules::for_kernel(h.kernel.major, h.kernel.minor))
@@ -190,12 +194,12 @@ inline result<host_verdict> predict_attach(const host_facts& h, std::span<const 
     const bool sc = h.vtd_ecap ? vtd_snoop_control(*h.vtd_ecap) : true;
     if (h.iommu == host_iommu::intel_vtd && gaw != 39 && gaw != 48 && gaw != 57)
         return fail(errc::enodev, "a VT-d address width (CAP.MGAW) other than 39, 48 or 57 bits");
-    auto pick = [&]<class Rule>() -> host_verdict {
+    auto pick = [&]<class Rule>() {
         using pci = platforms::pci_bus;
         auto vtd = [&]<unsigned W, bool SC>() {
             using I = platforms::intel_vtd<W, SC>;
-            return h.msi == host_msi::x86_remapped ? detail::verdict_for<x86_vtd_ir<pci, I, Rule>>(h, firmware)
-                                                   : detail::verdict_for<x86_vtd_no_ir<pci, I, Rule>>(h, firmware);
+            return h.msi == host_msi::x86_remapped ? f.template operator()<x86_vtd_ir<pci, I, Rule>>()
+                                                   : f.template operator()<x86_vtd_no_ir<pci, I, Rule>>();
         };
         switch (h.iommu) {
         case host_iommu::intel_vtd:
@@ -203,15 +207,27 @@ inline result<host_verdict> predict_attach(const host_facts& h, std::span<const 
             if (gaw == 48) return sc ? vtd.template operator()<48, true>() : vtd.template operator()<48, false>();
             return sc ? vtd.template operator()<57, true>() : vtd.template operator()<57, false>();
         case host_iommu::amd_vi:
-            return h.msi == host_msi::x86_remapped ? detail::verdict_for<x86_amdvi_ir<pci, Rule>>(h, firmware)
-                                                   : detail::verdict_for<x86_amdvi_no_ir<pci, Rule>>(h, firmware);
+            // The 6.1 driver reported page sizes of 2^52 and up too; 6.12 does not (SEMANTICS
+            // P2; the release in between that dropped them is not recorded here).
+            if (h.kernel < kernel_version{6, 12}) {
+                using I = platforms::amd_vi<false, platforms::amd_v1_pgsizes_6_1>;
+                return h.msi == host_msi::x86_remapped ? f.template operator()<x86_amdvi_ir<pci, I, Rule>>()
+                                                       : f.template operator()<x86_amdvi_no_ir<pci, I, Rule>>();
+            }
+            return h.msi == host_msi::x86_remapped ? f.template operator()<x86_amdvi_ir<pci, Rule>>()
+                                                   : f.template operator()<x86_amdvi_no_ir<pci, Rule>>();
         default:
-            return h.msi == host_msi::gicv3_its ? detail::verdict_for<arm_smmuv3_its<pci, Rule>>(h, firmware)
-                   : h.msi == host_msi::gicv2m  ? detail::verdict_for<arm_smmuv3_gicv2m<pci, Rule>>(h, firmware)
-                                                : detail::verdict_for<arm_smmuv3_gicv3_no_its<pci, Rule>>(h, firmware);
+            return h.msi == host_msi::gicv3_its ? f.template operator()<arm_smmuv3_its<pci, Rule>>()
+                   : h.msi == host_msi::gicv2m  ? f.template operator()<arm_smmuv3_gicv2m<pci, Rule>>()
+                                                : f.template operator()<arm_smmuv3_gicv3_no_its<pci, Rule>>();
         }
     };
     return detail::with_rule(h.kernel, pick, static_cast<rules::shipped*>(nullptr));
+}
+
+// The verdict for this host (a group of it, with its firmware regions as sysfs lists them).
+inline result<host_verdict> predict_attach(const host_facts& h, std::span<const reserved_region> firmware = {}) {
+    return with_host_platform(h, [&]<class P>() { return detail::verdict_for<P>(h, firmware); });
 }
 
 } // namespace passthru::linux_vfio
