@@ -36,11 +36,28 @@ const char* const param = "/sys/module/vfio_iommu_type1/parameters/allow_unsafe_
 const char* errno_text(const std::optional<passthru::errc>& e) {
     return e ? passthru::describe(*e).name.data() : "0";
 }
+const char* const limit_param = "/sys/module/vfio_iommu_type1/parameters/dma_entry_limit";
+bool write_file(const char* path, const char* v) {
+    FILE* f = std::fopen(path, "w");
+    if (!f) return false;
+    const bool ok = std::fputs(v, f) >= 0;
+    return std::fclose(f) == 0 && ok;
+}
 bool write_param(const char* v) {
     FILE* f = std::fopen(param, "w");
     if (!f) return false;
     const bool ok = std::fputs(v, f) >= 0;
     return std::fclose(f) == 0 && ok;
+}
+
+void report(const char* tag, const std::vector<lv::divergence>& ds, int ops) {
+    for (const lv::divergence& d : ds)
+        std::printf("PROBE %s_divergence op=%.*s iova=%#" PRIx64 " size=%#" PRIx64 " model=%s/%#" PRIx64
+                    " kernel=%s/%#" PRIx64 " rule=%s what=%s values=%#" PRIx64 "/%#" PRIx64 "\n",
+                    tag, static_cast<int>(d.operation.size()), d.operation.data(), d.iova, d.size,
+                    errno_text(d.model.error), d.model.value, errno_text(d.kernel.error), d.kernel.value,
+                    d.rule.c_str(), d.what.empty() ? "-" : d.what.c_str(), d.model_value, d.kernel_value);
+    std::printf("PROBE %s ops=%d divergences=%zu\n", tag, ops, ds.size());
 }
 
 // Everything but the platform: the sequence, on model M and kernel container C.
@@ -91,13 +108,33 @@ void run_vectors(M& model, C& kernel, std::uint64_t buf, bool x86, bool top_reac
         op(s.unmap_all());
         op(s.info());
     }
-    for (const lv::divergence& d : s.divergences())
-        std::printf("PROBE shadow_divergence op=%.*s iova=%#" PRIx64 " size=%#" PRIx64 " model=%s/%#" PRIx64
-                    " kernel=%s/%#" PRIx64 " rule=%s what=%s values=%#" PRIx64 "/%#" PRIx64 "\n",
-                    static_cast<int>(d.operation.size()), d.operation.data(), d.iova, d.size, errno_text(d.model.error),
-                    d.model.value, errno_text(d.kernel.error), d.kernel.value, d.rule.c_str(),
-                    d.what.empty() ? "-" : d.what.c_str(), d.model_value, d.kernel_value);
-    std::printf("PROBE shadow ops=%d divergences=%zu\n", ops, s.divergences().size());
+    report("shadow", s.divergences(), ops);
+}
+
+// The v1 container, opened with dma_entry_limit 4: the v1 unmap table of SEMANTICS C10,
+// dirty tracking refused (D1), and the entry limit (B10).
+template <class M, class C>
+void run_v1_vectors(M& model, C& kernel, std::uint64_t buf) {
+    lv::shadow s(model, kernel);
+    int ops = 0;
+    auto op = [&](auto&& r) { ++ops; return r; };
+    const prot rw = prot::read | prot::write;
+    op(s.info());
+    op(s.map(iova{0x1000}, 4 * K4, buf, rw));
+    op(s.unmap(iova{0x2000}, K4));      // starts inside: nothing, and no error
+    op(s.unmap(iova{0}, 2 * K4));       // ends inside: the whole mapping
+    op(s.map(iova{0x1000}, 4 * K4, buf, rw));
+    op(s.unmap(iova{0x1000}, K4));      // its first page: the whole mapping
+    op(s.map(iova{0x1000}, 4 * K4, buf, rw));
+    op(s.map(iova{0x10000}, K4, buf, rw));
+    op(s.unmap(iova{0x2000}, 0x10000)); // the walk stops at the one it starts inside
+    op(s.unmap(iova{0}, 0x20000));
+    op(s.dirty_start());                // D1: EACCES
+    for (std::uint64_t i = 0; i < 5; ++i) op(s.map(iova{0x100000 + 2 * i * K4}, K4, buf, rw)); // the fifth: ENOSPC
+    op(s.map(iova{0x100000}, K4, buf, rw)); // B9 before B10
+    op(s.info());
+    op(s.unmap_all());
+    report("shadow_v1", s.divergences(), ops);
 }
 
 template <class K>
@@ -156,7 +193,9 @@ int main(int argc, char** argv) {
             auto m = model.attach(grp);
             std::printf("PROBE shadow set_iommu kernel=%s model=%s\n", k ? "0" : passthru::describe(k.error().code).name.data(),
                         m ? "0" : passthru::describe(m.error().code).name.data());
+            bool retried = false;
             if (!k && k.error().code == passthru::errc::eperm && write_param("1")) { // P8: read at each attach
+                retried = true;
                 model.set_allow_unsafe_interrupts(true);
                 k = kc->set_iommu(type1::iommu_mode::v2);
                 m = model.attach(grp);
@@ -165,6 +204,24 @@ int main(int argc, char** argv) {
                             m ? "0" : passthru::describe(m.error().code).name.data());
             }
             if (k && m) run_vectors(model, *kc, buf, host->x86, is_amd<I>);
+            if (k && m && kg->unset_container()) {
+                // A fresh v1 container with the entry limit lowered, read when it opens.
+                const bool limited = write_file(limit_param, "4");
+                auto kc1 = lv::kernel_container<>::open(sys);
+                type1::container<P, factory, type1::memory_pinner, K> v1(
+                    type1::iommu_mode::v1, domains, pinner,
+                    {.dma_entry_limit = limited ? 4u : 65535u, .allow_unsafe_interrupts = was_unsafe || retried});
+                if (kc1 && kg->set_container(*kc1)) {
+                    const auto k1 = kc1->set_iommu(type1::iommu_mode::v1);
+                    const auto m1 = v1.attach(grp);
+                    std::printf("PROBE shadow_v1 set_iommu kernel=%s model=%s\n",
+                                k1 ? "0" : passthru::describe(k1.error().code).name.data(),
+                                m1 ? "0" : passthru::describe(m1.error().code).name.data());
+                    if (k1 && m1) run_v1_vectors(v1, *kc1, buf);
+                    (void)kg->unset_container();
+                }
+                if (limited) write_file(limit_param, "65535");
+            }
             if (!was_unsafe) write_param("0");
             return 0;
         };

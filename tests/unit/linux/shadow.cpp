@@ -122,10 +122,17 @@ TEST_CASE("linux shadow: in all 30 booted kernels the backend in shadow mode fou
     for (const auto& entry : std::filesystem::directory_iterator(PASSTHRU_KERNEL_TRANSCRIPTS)) {
         INFO(entry.path().filename().string());
         std::ifstream in(entry.path());
-        int runs = 0, divergence_lines = 0;
+        int runs = 0, v1_runs = 0, divergence_lines = 0;
         std::string verdict, set_kernel, set_model, retry;
         for (std::string l; std::getline(in, l);) {
-            if (l.rfind("PROBE shadow_divergence ", 0) == 0) ++divergence_lines;
+            if (l.rfind("PROBE shadow_divergence ", 0) == 0 || l.rfind("PROBE shadow_v1_divergence ", 0) == 0)
+                ++divergence_lines;
+            if (l.rfind("PROBE shadow_v1 set_iommu ", 0) == 0) CHECK(l == "PROBE shadow_v1 set_iommu kernel=0 model=0");
+            if (l.rfind("PROBE shadow_v1 ops=", 0) == 0) { // the v1 container with dma_entry_limit 4
+                ++v1_runs;
+                CHECK(std::stoi(l.substr(20)) >= 19);
+                CHECK(l.substr(l.find("divergences=") + 12) == "0");
+            }
             if (l.rfind("PROBE shadow platform=", 0) == 0) verdict = l.substr(l.find("host_verdict=") + 13);
             if (l.rfind("PROBE shadow set_iommu ", 0) == 0) {
                 set_kernel = l.substr(l.find("kernel=") + 7, l.find(' ', l.find("kernel=")) - l.find("kernel=") - 7);
@@ -139,6 +146,7 @@ TEST_CASE("linux shadow: in all 30 booted kernels the backend in shadow mode fou
             }
         }
         CHECK(runs == 1);
+        CHECK(v1_runs == 1);
         CHECK(divergence_lines == 0);
         CHECK(verdict == set_kernel); // the host check, before any VFIO call
         CHECK(set_model == set_kernel);
