@@ -43,12 +43,7 @@ bool write_file(const char* path, const char* v) {
     const bool ok = std::fputs(v, f) >= 0;
     return std::fclose(f) == 0 && ok;
 }
-bool write_param(const char* v) {
-    FILE* f = std::fopen(param, "w");
-    if (!f) return false;
-    const bool ok = std::fputs(v, f) >= 0;
-    return std::fclose(f) == 0 && ok;
-}
+bool write_param(const char* v) { return write_file(param, v); }
 
 void report(const char* tag, const std::vector<lv::divergence>& ds, int ops) {
     for (const lv::divergence& d : ds)

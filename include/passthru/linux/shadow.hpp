@@ -52,64 +52,51 @@ public:
     void clear() noexcept { log_.clear(); }
 
     result<void> map(iova io, std::uint64_t size, std::uint64_t vaddr, prot p) {
-        return compare_void("MAP_DMA", "SEMANTICS §B", io.value, size, flags_of(p), model_->map(io, size, vaddr, p),
+        return compare("MAP_DMA", "SEMANTICS §B", io.value, size, flags_of(p), model_->map(io, size, vaddr, p),
                             kernel_->map(io, size, vaddr, p));
     }
     result<void> update_vaddr(iova io, std::uint64_t size, std::uint64_t vaddr) {
-        return compare_void("MAP_DMA", "SEMANTICS B9", io.value, size, type1::abi::map_flag::vaddr,
+        return compare("MAP_DMA", "SEMANTICS B9", io.value, size, type1::abi::map_flag::vaddr,
                             model_->update_vaddr(io, size, vaddr), kernel_->update_vaddr(io, size, vaddr));
     }
     result<std::uint64_t> unmap(iova io, std::uint64_t size) {
-        return compare_value("UNMAP_DMA", "SEMANTICS §C", io.value, size, 0, model_->unmap(io, size),
+        return compare("UNMAP_DMA", "SEMANTICS §C", io.value, size, 0, model_->unmap(io, size),
                              kernel_->unmap(io, size));
     }
     result<std::uint64_t> unmap_all() {
-        return compare_value("UNMAP_DMA", "SEMANTICS C7", 0, 0, type1::abi::unmap_flag::all, model_->unmap_all(),
+        return compare("UNMAP_DMA", "SEMANTICS C7", 0, 0, type1::abi::unmap_flag::all, model_->unmap_all(),
                              kernel_->unmap_all());
     }
     result<std::uint64_t> invalidate_vaddr(iova io, std::uint64_t size, bool all = false) {
-        return compare_value("UNMAP_DMA", "SEMANTICS C10", io.value, size, type1::abi::unmap_flag::vaddr,
+        return compare("UNMAP_DMA", "SEMANTICS C10", io.value, size, type1::abi::unmap_flag::vaddr,
                              model_->invalidate_vaddr(io, size, all), kernel_->invalidate_vaddr(io, size, all));
     }
-    // The kernel writes `words`; the model a copy of what they held, compared after.
     result<std::uint64_t> unmap_with_bitmap(iova io, std::uint64_t size, std::uint64_t pgsize,
                                             std::span<std::uint64_t> words) {
-        std::vector<std::uint64_t> mine(words.begin(), words.end());
-        auto m = model_->unmap_with_bitmap(io, size, {pgsize, mine, words.size_bytes()});
-        auto k = kernel_->unmap_with_bitmap(io, size, {pgsize, words, words.size_bytes()});
-        const bool both = m && k;
-        auto r = compare_value("UNMAP_DMA", "SEMANTICS D6", io.value, size, type1::abi::unmap_flag::get_dirty_bitmap,
-                               std::move(m), std::move(k));
-        if (both) compare_words("UNMAP_DMA", io.value, size, mine, words);
-        return r;
+        return with_bitmaps(
+            "UNMAP_DMA", "SEMANTICS D6", io.value, size, type1::abi::unmap_flag::get_dirty_bitmap, words,
+            [&](std::span<std::uint64_t> w) { return model_->unmap_with_bitmap(io, size, {pgsize, w, words.size_bytes()}); },
+            [&](std::span<std::uint64_t> w) { return kernel_->unmap_with_bitmap(io, size, {pgsize, w, words.size_bytes()}); });
     }
 
     result<void> dirty_start() {
-        return compare_void("DIRTY_PAGES", "SEMANTICS §D", 0, 0, type1::abi::dirty_flag::start, model_->dirty_start(),
+        return compare("DIRTY_PAGES", "SEMANTICS §D", 0, 0, type1::abi::dirty_flag::start, model_->dirty_start(),
                             kernel_->dirty_start());
     }
     result<void> dirty_stop() {
-        return compare_void("DIRTY_PAGES", "SEMANTICS §D", 0, 0, type1::abi::dirty_flag::stop, model_->dirty_stop(),
+        return compare("DIRTY_PAGES", "SEMANTICS §D", 0, 0, type1::abi::dirty_flag::stop, model_->dirty_stop(),
                             kernel_->dirty_stop());
     }
     result<void> dirty_get(iova io, std::uint64_t size, std::uint64_t pgsize, std::span<std::uint64_t> words) {
-        std::vector<std::uint64_t> mine(words.begin(), words.end());
-        auto m = model_->dirty_get(io, size, {pgsize, mine, words.size_bytes()});
-        auto k = kernel_->dirty_get(io, size, {pgsize, words, words.size_bytes()});
-        const bool both = m && k;
-        auto r = compare_void("DIRTY_PAGES", "SEMANTICS D5", io.value, size, type1::abi::dirty_flag::get_bitmap,
-                              std::move(m), std::move(k));
-        if (both) compare_words("DIRTY_PAGES", io.value, size, mine, words);
-        return r;
+        return with_bitmaps(
+            "DIRTY_PAGES", "SEMANTICS D5", io.value, size, type1::abi::dirty_flag::get_bitmap, words,
+            [&](std::span<std::uint64_t> w) { return model_->dirty_get(io, size, {pgsize, w, words.size_bytes()}); },
+            [&](std::span<std::uint64_t> w) { return kernel_->dirty_get(io, size, {pgsize, w, words.size_bytes()}); });
     }
 
     result<int> check_extension(type1::abi::extension e) {
-        const int m = model_->check_extension(e);
-        auto k = kernel_->check_extension(e);
-        const answer ma{std::nullopt, static_cast<std::uint64_t>(m)};
-        const answer ka = k ? answer{std::nullopt, static_cast<std::uint64_t>(*k)} : answer{k.error().code, 0};
-        if (ma != ka) log_.push_back({"CHECK_EXTENSION", 0, 0, static_cast<std::uint32_t>(e), ma, ka, "SEMANTICS E2", {}, 0, 0});
-        return k;
+        return compare("CHECK_EXTENSION", "SEMANTICS E2", 0, 0, static_cast<std::uint32_t>(e),
+                       result<int>(model_->check_extension(e)), kernel_->check_extension(e));
     }
 
     // GET_INFO: each value the model predicts against the one the kernel reported.
@@ -165,14 +152,18 @@ private:
                             rule_of(m ? std::nullopt : std::optional<error>(m.error()), section), {}, 0, 0});
         return k;
     }
-    result<void> compare_void(std::string_view op, std::string_view section, std::uint64_t io, std::uint64_t size,
-                              std::uint32_t flags, result<void> m, result<void> k) {
-        return compare<void>(op, section, io, size, flags, std::move(m), std::move(k));
-    }
-    result<std::uint64_t> compare_value(std::string_view op, std::string_view section, std::uint64_t io,
-                                        std::uint64_t size, std::uint32_t flags, result<std::uint64_t> m,
-                                        result<std::uint64_t> k) {
-        return compare<std::uint64_t>(op, section, io, size, flags, std::move(m), std::move(k));
+    // Both sides write a bitmap: the kernel the caller's `words`, the model a copy of what
+    // they held; the words are compared when both succeeded.
+    template <class ModelCall, class KernelCall>
+    auto with_bitmaps(std::string_view op, std::string_view section, std::uint64_t io, std::uint64_t size,
+                      std::uint32_t flags, std::span<std::uint64_t> words, ModelCall on_model, KernelCall on_kernel) {
+        std::vector<std::uint64_t> mine(words.begin(), words.end());
+        auto m = on_model(std::span<std::uint64_t>(mine));
+        auto k = on_kernel(words);
+        const bool both = m && k;
+        auto r = compare(op, section, io, size, flags, std::move(m), std::move(k));
+        if (both) compare_words(op, io, size, mine, words);
+        return r;
     }
     void compare_words(std::string_view op, std::uint64_t io, std::uint64_t size, std::span<const std::uint64_t> m,
                        std::span<const std::uint64_t> k) {

@@ -76,6 +76,34 @@ TEST_CASE("linux shadow: the model and a kernel that behaves as the model never 
     }
 }
 
+TEST_CASE("linux shadow: bitmap words that differ are divergences, word by word") {
+    // The model reads the IOMMU's own dirty bits (container_options::iommu_dirty, nothing
+    // written yet); the kernel reports every page dirty, as type1 does (SEMANTICS D7).
+    fake_vfio<x86_vtd_ir<>> k;
+    auto g = kernel_group<fake_vfio<x86_vtd_ir<>>>::open(k, 7);
+    REQUIRE(g);
+    auto kc = attached(k, *g, iommu_mode::v2);
+    table_rig<x86_vtd_ir<>, type1::profiles::upstream, pgtable::domain_tables::dirty_tracking> model(
+        iommu_mode::v2, {.iommu_dirty = true});
+    REQUIRE(model.c.attach(type1::group{.id = 7}));
+    shadow s(model.c, kc);
+    REQUIRE(s.map(iova{0x100000}, 4 * K4, va::scattered, prot_rw));
+    REQUIRE(s.dirty_start());
+    std::vector<std::uint64_t> words(2, 0);
+    REQUIRE(s.dirty_get(iova{0x100000}, 4 * K4, K4, words));
+    CHECK(words[0] == 0xf); // the caller gets the kernel's words
+    REQUIRE(s.divergences().size() == 1);
+    CHECK(s.divergences()[0].operation == "DIRTY_PAGES");
+    CHECK(s.divergences()[0].what == "bitmap word 0");
+    CHECK(s.divergences()[0].model_value == 0);
+    CHECK(s.divergences()[0].kernel_value == 0xf);
+    words.assign(2, 0);
+    CHECK(*s.unmap_with_bitmap(iova{0x100000}, 4 * K4, K4, words) == 4 * K4);
+    REQUIRE(s.divergences().size() == 2);
+    CHECK(s.divergences()[1].operation == "UNMAP_DMA");
+    CHECK(s.divergences()[1].kernel_value == 0xf);
+}
+
 TEST_CASE("linux shadow: an upstream model against a 6.12 kernel reports SEMANTICS P5 and B4 as values") {
     using fake = fake_vfio<x86_amdvi_ir<>, type1::profiles::debian_6_12>;
     fake k;
