@@ -7,6 +7,7 @@
 // is checked against the model, byte for byte, without a VFIO device.
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -159,9 +160,15 @@ private:
         own_memory mem;
         std::span<std::byte> bytes;
         if (req != type1::abi::get_api_version && req != type1::abi::check_extension) {
+            // The kernel copies each structure's first minsz bytes whatever argsz says (the
+            // caller's memory), then more only as argsz allows.
             std::uint32_t argsz = 0;
             std::memcpy(&argsz, reinterpret_cast<const void*>(arg), sizeof argsz);
-            bytes = {reinterpret_cast<std::byte*>(arg), argsz};
+            const std::uint32_t minsz = req == type1::abi::iommu_get_info  ? type1::abi::info_minsz
+                                        : req == type1::abi::iommu_map_dma ? type1::abi::dma_map_minsz
+                                        : req == type1::abi::iommu_unmap_dma ? type1::abi::dma_unmap_minsz
+                                                                             : type1::abi::dirty_bitmap_minsz;
+            bytes = {reinterpret_cast<std::byte*>(arg), std::max(argsz, minsz)};
         }
         const auto r = type1::ioctl(st.engine->c, static_cast<std::uint32_t>(req), bytes, arg, mem);
         return r ? *r : neg(r.error());

@@ -58,6 +58,12 @@ public:
         return {};
     }
 
+    // Any container ioctl on the bytes a VMM would pass, argsz and flags as given (the
+    // checks only bytes can express: SEMANTICS B2, C1-C3, D1, D2, D5, E1); the kernel reads
+    // and writes `arg` in place, and any bitmap at the address written in it.
+    result<int> ioctl(std::uint32_t request, std::span<std::byte> arg) const {
+        return call(request, reinterpret_cast<std::uintptr_t>(arg.data()), "container ioctl");
+    }
     // GET_INFO on `user` as the kernel sees it: argsz is the caller's, in its first bytes.
     result<void> get_info(std::span<std::byte> user) const { return call_on(abi::iommu_get_info, user, "VFIO_IOMMU_GET_INFO"); }
     // GET_INFO as values: the header, then again with the argsz the kernel asked for.

@@ -10,6 +10,7 @@
 // kernel_container both do) and start in the same state: the same groups attached.
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -21,6 +22,7 @@
 #include <passthru/core/error.hpp>
 #include <passthru/core/prot.hpp>
 #include <passthru/type1/abi.hpp>
+#include <passthru/type1/abi_face.hpp>
 #include <passthru/type1/container.hpp>
 
 namespace passthru::linux_vfio {
@@ -123,7 +125,62 @@ public:
         return k;
     }
 
+    // The raw face, for what only bytes can say (argsz and flags: SEMANTICS B2, C1-C3, D1,
+    // D2, D5, E1): the same argument bytes to both, the kernel's in place and a copy through
+    // the model's ABI face (type1/abi_face.hpp). `bitmap` is the memory a bitmap address in
+    // `arg` points at; the model writes a copy of it. Compared: the errno, every argument
+    // byte afterwards (GET_INFO's chain, the size UNMAP writes back, nothing written on
+    // failure) and every bitmap word.
+    result<int> ioctl(std::uint32_t cmd, std::span<std::byte> arg, std::span<std::uint64_t> bitmap = {}) {
+        const raw_call c = describe_call(cmd, arg);
+        std::vector<std::byte> model_arg(arg.begin(), arg.end());
+        std::vector<std::uint64_t> model_bits(bitmap.begin(), bitmap.end());
+        copied_memory mem{reinterpret_cast<std::uintptr_t>(bitmap.data()), model_bits};
+        auto m = type1::ioctl(*model_, cmd, std::span<std::byte>(model_arg), 0, mem);
+        auto k = kernel_->ioctl(cmd, arg);
+        auto r = compare(c.operation, c.section, c.iova, c.size, c.flags, std::move(m), std::move(k));
+        for (std::size_t i = 0; i < arg.size(); i += 8) {
+            const std::size_t n = std::min<std::size_t>(8, arg.size() - i);
+            std::uint64_t mv = 0, kv = 0;
+            std::memcpy(&mv, model_arg.data() + i, n);
+            std::memcpy(&kv, arg.data() + i, n);
+            if (mv != kv)
+                log_.push_back({c.operation, c.iova, c.size, c.flags, {}, {}, std::string(c.section),
+                                "argument bytes " + std::to_string(i) + "-" + std::to_string(i + n - 1), mv, kv});
+        }
+        compare_words(c.operation, c.iova, c.size, model_bits, bitmap);
+        return r;
+    }
+
 private:
+    // The model's view of the caller's memory in ioctl(): the one bitmap, as a copy.
+    struct copied_memory {
+        std::uintptr_t address;
+        std::span<std::uint64_t> words_copy;
+        std::optional<std::span<std::uint64_t>> words(std::uint64_t addr, std::uint64_t bytes) const {
+            if (words_copy.empty() || addr != address || (bytes + 7) / 8 > words_copy.size()) return std::nullopt;
+            return words_copy.first(static_cast<std::size_t>((bytes + 7) / 8));
+        }
+    };
+    struct raw_call {
+        std::string_view operation, section;
+        std::uint64_t iova = 0, size = 0;
+        std::uint32_t flags = 0;
+    };
+    // What a divergence of ioctl() reports: the operation, and the fields its header has.
+    static raw_call describe_call(std::uint32_t cmd, std::span<const std::byte> arg) {
+        namespace abi = type1::abi;
+        const auto u32 = [&](std::size_t at) { return at + 4 <= arg.size() ? type1::detail::get<std::uint32_t>(arg, at) : 0u; };
+        const auto u64 = [&](std::size_t at) { return at + 8 <= arg.size() ? type1::detail::get<std::uint64_t>(arg, at) : 0u; };
+        switch (cmd) {
+        case abi::iommu_map_dma: return {"MAP_DMA", "SEMANTICS §B", u64(16), u64(24), u32(4)};
+        case abi::iommu_unmap_dma: return {"UNMAP_DMA", "SEMANTICS §C", u64(8), u64(16), u32(4)};
+        case abi::iommu_dirty_pages: return {"DIRTY_PAGES", "SEMANTICS §D", u64(8), u64(16), u32(4)};
+        case abi::iommu_get_info: return {"GET_INFO", "SEMANTICS E1", 0, u32(0), 0};
+        default: return {"ioctl", "SEMANTICS E2", 0, 0, 0};
+        }
+    }
+
     static std::uint32_t flags_of(prot p) noexcept {
         return (has(p, prot::read) ? type1::abi::map_flag::read : 0) | (has(p, prot::write) ? type1::abi::map_flag::write : 0);
     }

@@ -59,15 +59,26 @@ constexpr std::vector<std::byte> info_caps(const info_values& v) {
     return out;
 }
 
+// How many header bytes GET_INFO writes back for `argsz` (E1). Since v6.6 (the patch that
+// pads the caps) a zeroed header, min(argsz, 24) bytes; before, 16 bytes, or 20 (through
+// cap_offset) once argsz reaches 20, and the pad is never written (the booted 6.1 did so:
+// tests/kernel/observed.md §5 item 8).
+template <KernelProfile K>
+constexpr std::size_t info_header_bytes(std::uint32_t argsz) noexcept {
+    constexpr std::size_t through_cap_offset = offsetof(abi::iommu_info, cap_offset) + sizeof(std::uint32_t);
+    if (K::facts.caps_padded) return std::min<std::size_t>(argsz, sizeof(abi::iommu_info));
+    return argsz >= through_cap_offset ? through_cap_offset : abi::info_minsz;
+}
+
 // GET_INFO on the bytes of the user's argument (E1): `user` is what the process can
 // access at the argument's address. The first 16 bytes are read; the header is written
-// back up to min(argsz, 24) bytes; the caps only when argsz has room for all of them.
+// back (info_header_bytes); the caps only when argsz has room for all of them.
 template <class C>
 constexpr result<void> get_info(const C& c, std::span<std::byte> user) {
     if (user.size() < abi::info_minsz) return fail(errc::efault, "SEMANTICS E1: the argument is not readable");
     const auto argsz = detail::get<std::uint32_t>(user, 0);
     if (argsz < abi::info_minsz) return fail(errc::einval, "SEMANTICS E1: argsz is below 16");
-    const std::size_t minsz = std::min<std::size_t>(argsz, sizeof(abi::iommu_info));
+    const std::size_t minsz = info_header_bytes<typename C::profile>(argsz);
     const info_values v = c.info();
     const auto caps = info_caps<typename C::profile>(v);
     abi::iommu_info info{argsz, abi::info_flag::pgsizes | abi::info_flag::caps, v.iova_pgsizes, 0, 0};

@@ -20,8 +20,10 @@ struct profile_facts {
     // is 0 for a mapping that ends at 2^64-1 (SEMANTICS P5): such a container keeps the
     // kernel's red-black tree (type1/kernel_dma_tree.hpp) and its lookups.
     bool top_end_wraps = false;
-    // v6.6: vfio_info_cap_add pads every capability to 8 bytes, so DMA_AVAIL takes 16 in
-    // the chain instead of 12 (SEMANTICS E1).
+    // v6.6 ("vfio: align capability structures"): vfio_info_cap_add pads every capability
+    // to 8 bytes, so DMA_AVAIL takes 16 in the chain instead of 12, and GET_INFO's header is
+    // written back zeroed as min(argsz, 24) bytes instead of 16 or 20 (SEMANTICS E1;
+    // info.hpp info_header_bytes).
     bool caps_padded = true;
     // v6.3: an invalidated vaddr makes attach EBUSY (A1) instead of waiting, and
     // UPDATE_VADDR is hidden while emulated groups exist (E2, C4).

@@ -462,6 +462,31 @@ TEST_CASE("SEMANTICS E1 K.4 GET_INFO at every argsz from 16 past the full size w
     }
 }
 
+TEST_CASE("SEMANTICS E1 the header written back: min(argsz, 24) bytes since v6.6, 16 or 20 before (the pad never)") {
+    // What the booted kernels did with a 0xa5-filled buffer (tests/kernel shadow_raw lines,
+    // observed.md §5 item 8): 6.12 wrote min(argsz, 24) bytes; 6.1 wrote 16, or 20 from
+    // argsz 20 on, and left the pad (bytes 20-23) as it was.
+    auto header = [](auto& rig, std::uint32_t argsz) {
+        std::vector<std::byte> buf(256, std::byte{0xa5});
+        std::memcpy(buf.data(), &argsz, sizeof argsz);
+        REQUIRE(type1::get_info(rig.c, buf));
+        std::size_t written = 0; // the last byte that is no longer 0xa5, within the header
+        for (std::size_t i = 4; i < 24; ++i)
+            if (buf[i] != std::byte{0xa5}) written = i + 1;
+        return written;
+    };
+    table_rig<x86_vtd_ir<>, type1::profiles::debian_6_12> padded;
+    table_rig<x86_vtd_ir<>, type1::profiles::debian_6_1> unpadded;
+    REQUIRE(padded.c.attach(group{.id = 1}));
+    REQUIRE(unpadded.c.attach(group{.id = 1}));
+    for (std::uint32_t argsz : {16u, 17u, 19u, 20u, 21u, 23u, 24u, 40u, 200u}) {
+        INFO("argsz " << argsz);
+        CHECK(header(padded, argsz) == std::min<std::size_t>(argsz, 24));
+        CHECK(header(unpadded, argsz) == (argsz >= 20 ? 20u : 16u));
+    }
+    CHECK(type1::info_header_bytes<type1::profiles::upstream>(17) == 17);
+}
+
 TEST_CASE("SEMANTICS E1 read_info reads back every value get_info wrote, and refuses a broken chain") {
     auto round_trip = [](auto& rig) {
         REQUIRE(rig.c.attach(group{.id = 0}));

@@ -15,6 +15,8 @@
 #include <passthru/linux/shadow.hpp>
 
 #include "fake_vfio.hpp"
+#include "shadow_raw_vectors.hpp"
+#include "vfio_args.hpp"
 
 using namespace passthru;
 using namespace passthru::testing;
@@ -143,6 +145,90 @@ TEST_CASE("linux shadow: an upstream model against a 6.12 kernel reports SEMANTI
     CHECK(s.divergences()[2].kernel_value == 65534);
 }
 
+TEST_CASE("linux shadow: the raw face (SEMANTICS E1 B2 C1 C2 C3 D1-D7 in bytes) agrees with a kernel that behaves as the model") {
+    fake_vfio<x86_amdvi_ir<>> k;
+    auto g = kernel_group<fake_vfio<x86_amdvi_ir<>>>::open(k, 7);
+    REQUIRE(g);
+    auto kc = attached(k, *g, iommu_mode::v2);
+    table_rig<x86_amdvi_ir<>> model(iommu_mode::v2);
+    REQUIRE(model.c.attach(type1::group{.id = 7}));
+    shadow s(model.c, kc);
+    const int ops = run_raw_vectors(s, va::ram);
+    CHECK(ops > 80);
+    for (const auto& d : s.divergences())
+        UNSCOPED_INFO(d.operation << " iova " << d.iova << " size " << d.size << " flags " << d.flags << " model "
+                                  << (d.model.error ? static_cast<int>(*d.model.error) : 0) << " kernel "
+                                  << (d.kernel.error ? static_cast<int>(*d.kernel.error) : 0) << " " << d.what);
+    CHECK(s.divergences().empty());
+    CHECK(model.c.mappings().empty()); // the sequence leaves nothing mapped
+    CHECK(!model.c.dirty_tracking());
+}
+
+TEST_CASE("linux shadow: the raw face reports the errno, each argument word and each bitmap word that differ") {
+    // An upstream model against a Debian 6.1 kernel: GET_INFO's capabilities are not padded
+    // there (SEMANTICS E1, v6.6), and a wrapping range is EINVAL, not EOVERFLOW (B4, D5).
+    using fake = fake_vfio<x86_amdvi_ir<>, type1::profiles::debian_6_1>;
+    fake k;
+    auto g = kernel_group<fake>::open(k, 7);
+    REQUIRE(g);
+    auto kc = attached(k, *g, iommu_mode::v2);
+    table_rig<x86_amdvi_ir<>> model(iommu_mode::v2);
+    REQUIRE(model.c.attach(type1::group{.id = 7}));
+    shadow s(model.c, kc);
+    namespace args = vfio_args;
+
+    auto info = args::get_info(512, 512);
+    REQUIRE(s.ioctl(abi::iommu_get_info, info));
+    REQUIRE(!s.divergences().empty());
+    for (const auto& d : s.divergences()) {
+        CHECK(d.operation == "GET_INFO");
+        CHECK(d.rule == "SEMANTICS E1");
+        CHECK(d.what.rfind("argument bytes ", 0) == 0);
+    }
+    // argsz, flags and the page sizes agree; 6.1 leaves the header's pad as it was (bytes
+    // 20-23, still 0xa5 here), and its chain is laid out unpadded.
+    CHECK(s.divergences().front().what == "argument bytes 16-23");
+    CHECK(s.divergences().front().model_value == 24);
+    CHECK(s.divergences().front().kernel_value == 0xa5a5'a5a5'0000'0018);
+    CHECK(s.divergences().size() > 1);
+    s.clear();
+
+    std::vector<std::uint64_t> words(1, 0);
+    auto map = args::map(32, abi::map_flag::read, va::ram, 0x10000, K4);
+    auto start = args::dirty(8, abi::dirty_flag::start);
+    auto wraps = args::dirty(args::dirty_get_argsz, abi::dirty_flag::get_bitmap, 0xFFFF'FFFF'FFFF'F000, 2 * K4, K4, 8, words);
+    REQUIRE(s.ioctl(abi::iommu_map_dma, map));
+    REQUIRE(s.ioctl(abi::iommu_dirty_pages, start));
+    CHECK(s.divergences().empty());
+    CHECK(err(s.ioctl(abi::iommu_dirty_pages, wraps, words)) == einval);
+    REQUIRE(s.divergences().size() == 1);
+    CHECK(s.divergences()[0].model.error == errc::eoverflow);
+    CHECK(s.divergences()[0].rule == "SEMANTICS D5");
+    CHECK(s.divergences()[0].iova == 0xFFFF'FFFF'FFFF'F000);
+    CHECK(s.divergences()[0].flags == abi::dirty_flag::get_bitmap);
+    s.clear();
+
+    // Bitmap words: a model reading the IOMMU's own dirty bits sees none of the page the
+    // kernel reports (every page, D7).
+    fake_vfio<x86_vtd_ir<>> k2;
+    auto g2 = kernel_group<fake_vfio<x86_vtd_ir<>>>::open(k2, 7);
+    REQUIRE(g2);
+    auto kc2 = attached(k2, *g2, iommu_mode::v2);
+    table_rig<x86_vtd_ir<>, type1::profiles::upstream, pgtable::domain_tables::dirty_tracking> hw(
+        iommu_mode::v2, {.iommu_dirty = true});
+    REQUIRE(hw.c.attach(type1::group{.id = 7}));
+    shadow s2(hw.c, kc2);
+    auto map_rw = args::map(32, abi::map_flag::read | abi::map_flag::write, va::ram, 0x10000, K4);
+    auto get = args::dirty(args::dirty_get_argsz, abi::dirty_flag::get_bitmap, 0x10000, K4, K4, 8, words);
+    REQUIRE(s2.ioctl(abi::iommu_map_dma, map_rw));
+    REQUIRE(s2.ioctl(abi::iommu_dirty_pages, start));
+    REQUIRE(s2.ioctl(abi::iommu_dirty_pages, get, words));
+    CHECK(words[0] == 1);
+    REQUIRE(s2.divergences().size() == 1);
+    CHECK(s2.divergences()[0].what == "bitmap word 0");
+    CHECK(s2.divergences()[0].model_value == 0);
+}
+
 // tests/kernel/shadow_probe.cpp ran this header against every booted kernel, with the
 // model the host check chose; its transcript lines are the kernel's judgement.
 TEST_CASE("linux shadow: in all 30 booted kernels the backend in shadow mode found no divergence") {
@@ -150,11 +236,15 @@ TEST_CASE("linux shadow: in all 30 booted kernels the backend in shadow mode fou
     for (const auto& entry : std::filesystem::directory_iterator(PASSTHRU_KERNEL_TRANSCRIPTS)) {
         INFO(entry.path().filename().string());
         std::ifstream in(entry.path());
-        int runs = 0, v1_runs = 0, divergence_lines = 0;
+        int runs = 0, v1_runs = 0, raw_runs = 0, divergence_lines = 0;
         std::string verdict, set_kernel, set_model, retry;
         for (std::string l; std::getline(in, l);) {
-            if (l.rfind("PROBE shadow_divergence ", 0) == 0 || l.rfind("PROBE shadow_v1_divergence ", 0) == 0)
-                ++divergence_lines;
+            if (l.rfind("PROBE shadow_", 0) == 0 && l.find("_divergence ") != std::string::npos) ++divergence_lines;
+            if (l.rfind("PROBE shadow_raw ops=", 0) == 0) { // the byte-level sequence (shadow_raw_vectors.hpp)
+                ++raw_runs;
+                CHECK(std::stoi(l.substr(21)) >= 82);
+                CHECK(l.substr(l.find("divergences=") + 12) == "0");
+            }
             if (l.rfind("PROBE shadow_v1 set_iommu ", 0) == 0) CHECK(l == "PROBE shadow_v1 set_iommu kernel=0 model=0");
             if (l.rfind("PROBE shadow_v1 ops=", 0) == 0) { // the v1 container with dma_entry_limit 4
                 ++v1_runs;
@@ -175,6 +265,7 @@ TEST_CASE("linux shadow: in all 30 booted kernels the backend in shadow mode fou
         }
         CHECK(runs == 1);
         CHECK(v1_runs == 1);
+        CHECK(raw_runs == 1);
         CHECK(divergence_lines == 0);
         CHECK(verdict == set_kernel); // the host check, before any VFIO call
         CHECK(set_model == set_kernel);
