@@ -6,6 +6,7 @@
 // instead of corrupting memory (tests assert `misuse() == 0` and `live_units() == 0`).
 // constexpr throughout: the storage can be a std::array inside a static_assert.
 #include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -28,7 +29,9 @@ public:
     // why; `create` returns that error instead.
     constexpr arena_allocator(std::span<pte_t> memory, phys_addr base,
                               std::size_t unit_slots = 512)
-        : mem_(memory), base_(base), unit_(unit_slots), status_(check(memory, base, unit_slots)),
+        : mem_(memory), base_(base), unit_(unit_slots),
+          unit_bytes_lg2_(std::has_single_bit(unit_slots) ? static_cast<unsigned>(std::countr_zero(unit_slots * sizeof(pte_t))) : 0),
+          status_(check(memory, base, unit_slots)),
           state_(status_ ? memory.size() / unit_slots : 0, unit_state::free) {}
 
     static result<arena_allocator> create(std::span<pte_t> memory, phys_addr base,
@@ -45,8 +48,10 @@ public:
         // Aligned to the allocation's size in physical space.
         const std::size_t align = units;
         std::size_t u = first_aligned(align);
-        // Every unit below hint_ is taken: start there (keeps a long map linear).
-        if (hint_ > u) u += (hint_ - u + align - 1) / align * align;
+        // Every unit below hint_ is taken: start there (keeps a long map linear). The unit
+        // and the alignment are powers of two: masks and shifts here, no divisions (map
+        // allocates a table every 2 MiB).
+        if (hint_ > u) u += (hint_ - u + align - 1) & ~(align - 1);
         for (; u + units <= state_.size(); u += align) {
             if (!std::all_of(state_.begin() + static_cast<std::ptrdiff_t>(u),
                              state_.begin() + static_cast<std::ptrdiff_t>(u + units),
@@ -58,7 +63,7 @@ public:
             live_ += units;
             ++allocations_;
             if (u == hint_) hint_ = u + units;
-            return table_page{phys_addr{base_.value + u * unit_ * sizeof(pte_t)}, &mem_[u * unit_]};
+            return table_page{phys_addr{base_.value + (std::uint64_t{u} << unit_bytes_lg2_)}, &mem_[u * unit_]};
         }
         return std::nullopt;
     }
@@ -118,15 +123,15 @@ private:
     }
     // First unit index whose physical address is aligned to `align` units.
     constexpr std::size_t first_aligned(std::size_t align) const noexcept {
-        const std::uint64_t bytes = align * unit_ * sizeof(pte_t);
-        const std::uint64_t mis = base_.value % bytes;
-        return mis == 0 ? 0 : static_cast<std::size_t>((bytes - mis) / (unit_ * sizeof(pte_t)));
+        const std::uint64_t bytes = std::uint64_t{align} << unit_bytes_lg2_;
+        const std::uint64_t mis = base_.value & (bytes - 1);
+        return mis == 0 ? 0 : static_cast<std::size_t>((bytes - mis) >> unit_bytes_lg2_);
     }
     constexpr std::optional<std::size_t> unit_of(phys_addr pa) const noexcept {
-        const std::uint64_t unit_bytes = unit_ * sizeof(pte_t);
-        if (pa.value < base_.value || (pa.value - base_.value) % unit_bytes != 0)
+        const std::uint64_t unit_bytes = std::uint64_t{1} << unit_bytes_lg2_;
+        if (pa.value < base_.value || ((pa.value - base_.value) & (unit_bytes - 1)) != 0)
             return std::nullopt;
-        const std::uint64_t u = (pa.value - base_.value) / unit_bytes;
+        const std::uint64_t u = (pa.value - base_.value) >> unit_bytes_lg2_;
         if (u >= state_.size()) return std::nullopt;
         return static_cast<std::size_t>(u);
     }
@@ -134,6 +139,7 @@ private:
     std::span<pte_t> mem_;
     phys_addr base_;
     std::size_t unit_;
+    unsigned unit_bytes_lg2_; // unit_ * sizeof(pte_t) is 2^unit_bytes_lg2_
     result<void> status_;
     std::vector<unit_state> state_;
     std::size_t hint_ = 0;

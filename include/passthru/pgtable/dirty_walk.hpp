@@ -36,7 +36,7 @@ protected:
         bool clear;
     };
 
-    constexpr void dirty_level(cursor c, dirty_walk& w)
+    constexpr void dirty_level(cursor&& c, dirty_walk& w)
         requires DirtyTrackingFormat<F>
     {
         if (c.level == 0) c.advance(harvest_masks(c, w));

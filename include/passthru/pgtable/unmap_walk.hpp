@@ -39,7 +39,7 @@ protected:
     };
 
     // Unmap inside the cursor's table from w.cur; returns true when the table is now empty.
-    constexpr bool unmap_level(cursor c, unmap_walk& w) {
+    constexpr bool unmap_level(cursor&& c, unmap_walk& w) {
         const std::size_t start = c.index, n = slots<F>(c.level);
         std::size_t cleared_to = start; // slots [start, cleared_to) are now all empty
         std::size_t sync_from = n, sync_to = 0;

@@ -2,6 +2,8 @@
 // with AVX2 runs give what the plain loops give, on tables of every format's real words
 // with holes and contiguous entries placed at random; and the contiguous-entry test each
 // format's bit tests reduce to.
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -99,3 +101,63 @@ TEST_CASE("pgtable/detail/slot_kernels.hpp: the vector loops give what the plain
     vector_equals_plain<amd>(2);
     vector_equals_plain<arm>(3);
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+namespace {
+// block_holds (the 32-slot check of clear_while) against the plain test, on blocks that all
+// pass and blocks with one slot that fails, for each reduced form and for the compare.
+template <slot_test T>
+void block_form_agrees(std::uint64_t seed) {
+    constexpr slot_test test = T;
+    std::mt19937_64 rng(seed);
+    const pte_t bits = test.first.mask | test.second.mask;
+    auto word = [&] { // random in the tested bits, random elsewhere
+        const pte_t x = rng();
+        return (rng() % 2 ? x | bits : x & ~bits) ^ (rng() & bits);
+    };
+    auto passing = [&] {
+        for (;;)
+            if (const pte_t x = word(); test(x)) return x;
+    };
+    int all = 0, some = 0;
+    for (int round = 0; round < 400; ++round) {
+        std::array<pte_t, 32> b{};
+        for (pte_t& x : b) x = passing();
+        if (round % 2) b[rng() % 32] = word(); // may or may not pass
+        const bool want = std::all_of(b.begin(), b.end(), [&](pte_t x) { return test(x); });
+        (want ? all : some) += 1;
+        CHECK(detail::block_holds<T>(b.data()) == want);
+    }
+    CHECK(all > 100);
+    CHECK(some > 20);
+}
+using form = detail::block_test::form;
+static_assert(detail::block_form({3, 3}).how == form::all_set);
+static_assert(detail::block_form({3, 0}).how == form::all_clear);
+static_assert(detail::block_form({3, 0, true}).how == form::any_set);
+static_assert(detail::block_form({0xE00, 0xE00, true}).how == form::not_all_set);
+static_assert(detail::block_form({0xE00, 0x200}).how == form::general);
+static_assert(detail::block_form({5, 5, true}).how == form::general); // not contiguous
+static_assert(detail::block_form({pte_t{3} << 62, 0, true}).how == form::general); // its carry leaves the word
+static_assert(detail::block_form({0, 0}).how == form::always);
+} // namespace
+
+TEST_CASE("pgtable/detail/slot_kernels.hpp: a block's reduced test is the plain test of every slot") {
+    if (!detail::cpu_has_avx2) {
+        WARN("no AVX2 on this CPU: the vector forms do not run here");
+        return;
+    }
+    block_form_agrees<slot_test{{3, 3}}>(1);
+    block_form_agrees<slot_test{{3, 0}}>(2);
+    block_form_agrees<slot_test{{3, 0, true}}>(3);
+    block_form_agrees<slot_test{{1, 1}, {0xE00, 0xE00, true}}>(4);
+    block_form_agrees<slot_test{{0xE00, 0x200}}>(5);
+    block_form_agrees<slot_test{{5, 5, true}, {pte_t{1} << 63, pte_t{1} << 63}}>(6);
+    block_form_agrees<slot_test{{pte_t{3} << 62, 0, true}}>(7);
+    block_form_agrees<slot_test{{0x30, 0}, {0x1C0, 0, true}}>(8);
+    // The formats' own leaf tests.
+    block_form_agrees<vtd::item_leaf_test(0)>(9);
+    block_form_agrees<amd::item_leaf_test(0)>(10);
+    block_form_agrees<arm::item_leaf_test(0)>(11);
+}
+#endif

@@ -110,6 +110,68 @@ using lanes_x4 = std::int64_t __attribute__((vector_size(32))); // all ones wher
     return sign_holds(x, t.first) & sign_holds(x, t.second);
 }
 
+// A bit test over a block of slots as one AND-reduction of a per-slot word whose `check`
+// bits are all set exactly where the test holds, so a block costs one or three vector
+// operations per 4 slots instead of a compare and its flips:
+//   all of the masked bits set      the slot itself                   check: mask
+//   all of them clear               its complement                    check: mask
+//   any set (a contiguous mask m)   (x & m) + m carries out of m      check: the carry bit
+//   not all set (contiguous m)      the complement of (x & m) + low(m), whose carry out of m
+//                                   means all were set                check: the carry bit
+// Anything else keeps the compare (general).
+struct block_test {
+    enum class form { always, all_set, all_clear, any_set, not_all_set, general } how = form::general;
+    pte_t mask = 0, add = 0, check = 0;
+};
+constexpr bool contiguous_below_top(pte_t m) noexcept {
+    return m != 0 && std::has_single_bit((m >> std::countr_zero(m)) + 1) && (m >> 63) == 0;
+}
+constexpr block_test block_form(bit_test t) noexcept {
+    using f = block_test::form;
+    if (t.mask == 0) return t.value == 0 && !t.differs ? block_test{f::always} : block_test{};
+    const pte_t low = t.mask & (~t.mask + 1), carry = (t.mask + low) & ~t.mask;
+    if (t.value == t.mask && !t.differs) return {f::all_set, t.mask, 0, t.mask};
+    if (t.value == 0 && !t.differs) return {f::all_clear, t.mask, 0, t.mask};
+    if (!contiguous_below_top(t.mask)) return {};
+    if (t.value == 0) return {f::any_set, t.mask, t.mask, carry};
+    if (t.value == t.mask) return {f::not_all_set, t.mask, low, carry};
+    return {};
+}
+template <block_test B>
+[[gnu::target("avx2")]] inline pte_x4 block_word(pte_x4 x) noexcept {
+    using f = block_test::form;
+    constexpr block_test b = B; // a copy: llvm/llvm-project#146272, below
+    const pte_x4 m = {b.mask, b.mask, b.mask, b.mask}, a = {b.add, b.add, b.add, b.add};
+    if constexpr (b.how == f::all_set) return x;
+    else if constexpr (b.how == f::all_clear) return ~x;
+    else if constexpr (b.how == f::any_set) return (x & m) + a;
+    else return ~((x & m) + a);
+}
+// Every slot of t[0..32) passes `Test` (each of its two bit tests in reduced form where one
+// exists, the compare otherwise).
+template <slot_test Test>
+[[gnu::target("avx2")]] inline bool block_holds(const pte_t* t) noexcept {
+    using f = block_test::form;
+    constexpr slot_test test = Test;
+    constexpr block_test a = block_form(test.first), b = block_form(test.second);
+    if constexpr (a.how == f::general || b.how == f::general) {
+        lanes_x4 ok = sign_holds(load4(t), test);
+        for (std::size_t k = 4; k < 32; k += 4) ok &= sign_holds(load4(t + k), test);
+        return lane_bits(ok) == 0xF;
+    } else {
+        constexpr pte_t all = ~pte_t{0};
+        pte_x4 ra = {all, all, all, all}, rb = ra;
+        for (std::size_t k = 0; k < 32; k += 4) {
+            const pte_x4 x = load4(t + k);
+            if constexpr (a.how != f::always) ra &= block_word<a>(x);
+            if constexpr (b.how != f::always) rb &= block_word<b>(x);
+        }
+        const pte_x4 ca = {a.check, a.check, a.check, a.check}, cb = {b.check, b.check, b.check, b.check};
+        const lanes_x4 ok = ((ra & ca) == ca) & ((rb & cb) == cb);
+        return lane_bits(ok) == 0xF;
+    }
+}
+
 // The tests are template arguments, so each loop folds its format's masks and flips into
 // the instructions (formats with the same tests share a copy). They are read through
 // ordinary constexpr copies: clang 14 miscompiles references to members of class-type
@@ -117,14 +179,12 @@ using lanes_x4 = std::int64_t __attribute__((vector_size(32))); // all ones wher
 template <slot_test Test>
 [[gnu::target("avx2")]] std::size_t clear_while_avx2(pte_t* t, std::size_t n) noexcept {
     constexpr slot_test test = Test;
-    // Blocks of 32 slots: one reduction of the lanes per block, then 8 vector stores (a
-    // 256-byte memset would become `rep stosq`, several times slower at this size).
+    // Blocks of 32 slots: one reduction per block, then 8 vector stores (a 256-byte memset
+    // would become `rep stosq`, several times slower at this size).
     constexpr std::size_t block = 32;
     std::size_t i = 0;
     for (; i + block <= n; i += block) {
-        lanes_x4 ok = sign_holds(load4(t + i), test);
-        for (std::size_t k = 4; k < block; k += 4) ok &= sign_holds(load4(t + i + k), test);
-        if (lane_bits(ok) != 0xF) break;
+        if (!block_holds<Test>(t + i)) break;
         const pte_x4 zero{};
         for (std::size_t k = 0; k < block; k += 4) std::memcpy(t + i + k, &zero, sizeof zero);
     }
@@ -200,10 +260,20 @@ template <slot_test Leaf, slot_test Empty, bit_test Dirty, unsigned Step, class 
     constexpr slot_test leaf = Leaf, empty = Empty;
     constexpr bit_test dirty = Dirty;
     constexpr other_test other = other_slots(leaf, empty);
+    // Where every slot is a leaf or empty and both the leaf test and the dirty test are
+    // equalities on disjoint bits, "a dirty leaf" is one equality (ARM: type 0b11, DBM set,
+    // AP[2] clear): one compare per vector instead of two tests and their combination.
+    constexpr bool one_compare = other.never && !leaf.first.differs && always(leaf.second) && !dirty.differs &&
+                                 (leaf.first.mask & dirty.mask) == 0;
+    constexpr bit_test dirty_leaf{leaf.first.mask | dirty.mask, leaf.first.value | dirty.value};
     decltype(sign_holds(load(t), empty)) odd = {};
     std::uint64_t bits = 0;
     for (std::size_t k = 0; k < 64; k += Step) {
         const auto x = load(t + k);
+        if constexpr (one_compare) {
+            bits |= std::uint64_t{lane_bits(sign_holds(x, dirty_leaf))} << k;
+            continue;
+        }
         decltype(odd) is_leaf;
         if constexpr (other.never) {
             is_leaf = ~sign_holds(x, empty);
