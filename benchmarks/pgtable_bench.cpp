@@ -17,9 +17,6 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <cstdlib>
-#include <memory>
-#include <span>
 #include <random>
 #include <vector>
 
@@ -30,6 +27,8 @@
 #include <passthru/pgtable/arm_lpae.hpp>
 #include <passthru/pgtable/page_table.hpp>
 #include <passthru/pgtable/vtd_ss.hpp>
+
+#include "page_aligned.hpp"
 
 using namespace passthru;
 using namespace passthru::pgtable;
@@ -54,26 +53,11 @@ double seconds(clock_type::time_point a, clock_type::time_point b) {
     return std::chrono::duration<double>(b - a).count();
 }
 
-// Table memory as an IOMMU driver has it: page-aligned (a std::vector's large block sits
-// 16 bytes past a page boundary, so every other 32-byte store would straddle two lines).
-struct page_aligned {
-    struct release {
-        void operator()(pte_t* p) const noexcept { std::free(p); }
-    };
-    std::unique_ptr<pte_t[], release> mem;
-    std::size_t n = 0;
-    explicit page_aligned(std::size_t slots)
-        : mem(static_cast<pte_t*>(std::aligned_alloc(4096, (slots * sizeof(pte_t) + 4095) / 4096 * 4096))), n(slots) {
-        std::fill_n(mem.get(), n, pte_t{0});
-    }
-    operator std::span<pte_t>() const noexcept { return {mem.get(), n}; }
-};
-
 // A table over an arena big enough for 1 GiB of 4K pages, plus scratch for baselines.
 template <class F>
 struct bench_table {
     static constexpr std::size_t unit = std::size_t{1} << F::table_lg2(0);
-    page_aligned memory;
+    bench::page_aligned memory;
     arena_allocator arena;
     page_table<F, arena_allocator> table;
 

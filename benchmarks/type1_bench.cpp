@@ -33,6 +33,8 @@
 #include <passthru/type1/container.hpp>
 #include <passthru/type1/dma_store.hpp>
 
+#include "page_aligned.hpp"
+
 using namespace passthru;
 
 namespace {
@@ -136,11 +138,11 @@ struct rig {
           bare_memory(units * 512), bare_arena(bare_memory, phys_addr{0x20'0000'0000}) {
         (void)pinner.add({ram_va, gib / page, kind, phys_addr{0x40'0000'0000}, true, 99});
     }
-    std::vector<pte_t> memory;
+    bench::page_aligned memory;
     pgtable::arena_allocator arena;
     vtd_factory factory;
     type1::memory_pinner pinner;
-    std::vector<pte_t> bare_memory;
+    bench::page_aligned bare_memory;
     pgtable::arena_allocator bare_arena;
 };
 

@@ -6,6 +6,7 @@
 // and benchmarks, with contiguous, scattered and reserved (MMIO) regions, a locked-memory
 // limit and fault injection.
 #include <algorithm>
+#include <bit>
 #include <concepts>
 #include <cstdint>
 #include <optional>
@@ -77,18 +78,19 @@ public:
             return fail(errc::einval, "a region needs pages, and page-aligned addresses");
         if (r.kind == backing::huge_2m && r.base.value % (512 * host_page) != 0)
             return fail(errc::einval, "2M chunks need a 2M-aligned physical base");
+        const entry e = laid_out(r);
         const std::uint64_t vlast = r.vaddr + (r.pages * host_page - 1);
-        const std::uint64_t plast = r.base.value + (phys_pages(r) * host_page - 1);
+        const std::uint64_t plast = r.base.value + (e.phys_pages * host_page - 1);
         if (vlast < r.vaddr || plast < r.base.value) return fail(errc::eoverflow, "the region wraps");
-        for (const region& o : regions_) {
-            const std::uint64_t ov = o.vaddr + (o.pages * host_page - 1);
-            const std::uint64_t op = o.base.value + (phys_pages(o) * host_page - 1);
-            if (r.vaddr <= ov && o.vaddr <= vlast) return fail(errc::eexist, "virtual addresses overlap");
-            if (r.base.value <= op && o.base.value <= plast) return fail(errc::eexist, "physical pages overlap");
+        for (const entry& o : regions_) {
+            const std::uint64_t ov = o.r.vaddr + (o.r.pages * host_page - 1);
+            const std::uint64_t op = o.r.base.value + (o.phys_pages * host_page - 1);
+            if (r.vaddr <= ov && o.r.vaddr <= vlast) return fail(errc::eexist, "virtual addresses overlap");
+            if (r.base.value <= op && o.r.base.value <= plast) return fail(errc::eexist, "physical pages overlap");
         }
-        regions_.insert(std::upper_bound(regions_.begin(), regions_.end(), r,
-                                         [](const region& a, const region& b) { return a.vaddr < b.vaddr; }),
-                        r);
+        regions_.insert(std::upper_bound(regions_.begin(), regions_.end(), e,
+                                         [](const entry& a, const entry& b) { return a.r.vaddr < b.r.vaddr; }),
+                        e);
         return {};
     }
 
@@ -100,21 +102,21 @@ public:
         std::uint64_t done = 0;
         while (done < pages) {
             const std::uint64_t va = vaddr + done * host_page;
-            const region* r = find(va);
-            const bool ok = r && (!write || r->writable);
+            const entry* e = find(va);
+            const bool ok = e && (!write || e->r.writable);
             if (!ok) {
                 if (done > 0) break; // partial: the next call reports it
-                if (!r) return fail(errc::efault, "no memory at this virtual address (get_user_pages)");
+                if (!e) return fail(errc::efault, "no memory at this virtual address (get_user_pages)");
                 return fail(errc::efault, "a DMA-writable mapping of read-only memory");
             }
-            const std::uint64_t idx = (va - r->vaddr) / host_page;
-            const std::uint64_t take = std::min(pages - done, r->pages - idx);
-            const bool reserved = r->kind == backing::reserved;
-            const std::uint64_t chunk = chunk_pages(*r);
+            const std::uint64_t idx = (va - e->r.vaddr) / host_page;
+            const std::uint64_t take = std::min(pages - done, e->r.pages - idx);
+            const bool reserved = e->r.kind == backing::reserved;
             std::uint64_t i = 0;
             while (i < take) { // a run per chunk of consecutive frames
-                const std::uint64_t n_here = std::min(take - i, chunk - (idx + i) % chunk);
-                if (!add_run(out, n, {page_at(*r, idx + i), n_here, reserved})) break;
+                const std::uint64_t in_chunk = e->permuted ? (idx + i) & (e->chunk - 1) : (idx + i) % e->chunk;
+                const std::uint64_t n_here = std::min(take - i, e->chunk - in_chunk);
+                if (!add_run(out, n, {page_at(*e, idx + i), n_here, reserved})) break;
                 i += n_here;
             }
             if (i < take) {
@@ -129,15 +131,20 @@ public:
     }
 
     constexpr void unpin(phys_addr pa, std::uint64_t n) {
-        for (std::uint64_t i = 0; i < n; ++i) {
-            const region* r = find_phys(pa.value + i * host_page);
-            if (!r) {
+        for (std::uint64_t i = 0; i < n;) { // a region's pages at a time
+            const std::uint64_t at = pa.value + i * host_page;
+            const entry* e = find_phys(at);
+            if (!e) {
                 ++misuse_;
+                ++i;
                 continue;
             }
-            if (r->kind == backing::reserved) continue;
-            if (pinned_ == 0) ++misuse_;
-            else --pinned_;
+            const std::uint64_t here = std::min(n - i, e->phys_pages - (at - e->r.base.value) / host_page);
+            i += here;
+            if (e->r.kind == backing::reserved) continue;
+            const std::uint64_t released = std::min(here, pinned_);
+            pinned_ -= released;
+            misuse_ += here - released;
         }
     }
 
@@ -168,47 +175,50 @@ private:
         out[n++] = r;
         return true;
     }
-    // Frames come in chunks of this many consecutive pages.
-    static constexpr std::uint64_t chunk_pages(const region& r) noexcept {
-        switch (r.kind) {
-        case backing::scattered: return 1;
-        case backing::huge_2m: return 512;
-        default: return r.pages;
+    // A region with its layout worked out once (pin runs on every MAP_DMA's pages).
+    struct entry {
+        region r;
+        std::uint64_t chunk = 1;      // frames come in chunks of this many consecutive pages
+        std::uint64_t phys_pages = 0; // the physical span its frames are spread over
+        std::uint64_t slot_mask = 0;  // permuted: chunk slots - 1 (a power of two, minus one)
+        unsigned chunk_lg2 = 0;       // permuted: chunk is 2^chunk_lg2 (1 or 512 pages)
+        bool permuted = false;
+    };
+    static constexpr entry laid_out(const region& r) noexcept {
+        entry e{r};
+        e.permuted = r.kind == backing::scattered || r.kind == backing::huge_2m;
+        e.chunk = r.kind == backing::scattered ? 1 : r.kind == backing::huge_2m ? 512 : r.pages;
+        e.phys_pages = r.pages;
+        if (e.permuted) { // chunks spread over the next power of two of chunk slots
+            const std::uint64_t chunks = (r.pages + e.chunk - 1) / e.chunk;
+            std::uint64_t slots = 1;
+            while (slots < chunks) slots <<= 1;
+            e.phys_pages = slots * e.chunk;
+            e.slot_mask = slots - 1;
+            e.chunk_lg2 = static_cast<unsigned>(std::countr_zero(e.chunk));
         }
+        return e;
     }
-    static constexpr bool permuted(const region& r) noexcept {
-        return r.kind == backing::scattered || r.kind == backing::huge_2m;
-    }
-    // Permuted regions spread their chunks over the next power of two of chunks.
-    static constexpr std::uint64_t phys_pages(const region& r) noexcept {
-        if (!permuted(r)) return r.pages;
-        const std::uint64_t c = chunk_pages(r), chunks = (r.pages + c - 1) / c;
-        std::uint64_t n = 1;
-        while (n < chunks) n <<= 1;
-        return n * c;
-    }
-    static constexpr phys_addr page_at(const region& r, std::uint64_t idx) noexcept {
-        if (!permuted(r)) return r.base + idx * host_page;
+    static constexpr phys_addr page_at(const entry& e, std::uint64_t idx) noexcept {
+        if (!e.permuted) return e.r.base + idx * host_page;
         // A bijection on [0, 2^k) chunks: multiply by an odd number, add the seed, mask.
-        const std::uint64_t c = chunk_pages(r);
-        const std::uint64_t mask = phys_pages(r) / c - 1;
-        const std::uint64_t slot = ((idx / c) * 0x9E3779B97F4A7C15ull + r.seed) & mask;
-        return r.base + (slot * c + idx % c) * host_page;
+        const std::uint64_t slot = ((idx >> e.chunk_lg2) * 0x9E3779B97F4A7C15ull + e.r.seed) & e.slot_mask;
+        return e.r.base + ((slot << e.chunk_lg2) + (idx & (e.chunk - 1))) * host_page;
     }
-    constexpr const region* find(std::uint64_t va) const noexcept {
+    constexpr const entry* find(std::uint64_t va) const noexcept {
         auto it = std::upper_bound(regions_.begin(), regions_.end(), va,
-                                   [](std::uint64_t v, const region& r) { return v < r.vaddr; });
+                                   [](std::uint64_t v, const entry& e) { return v < e.r.vaddr; });
         if (it == regions_.begin()) return nullptr;
         --it;
-        return (va - it->vaddr) / host_page < it->pages ? &*it : nullptr;
+        return (va - it->r.vaddr) / host_page < it->r.pages ? &*it : nullptr;
     }
-    constexpr const region* find_phys(std::uint64_t pa) const noexcept {
-        for (const region& r : regions_)
-            if (pa >= r.base.value && (pa - r.base.value) / host_page < phys_pages(r)) return &r;
+    constexpr const entry* find_phys(std::uint64_t pa) const noexcept {
+        for (const entry& e : regions_)
+            if (pa >= e.r.base.value && (pa - e.r.base.value) / host_page < e.phys_pages) return &e;
         return nullptr;
     }
 
-    std::vector<region> regions_;
+    std::vector<entry> regions_;
     std::uint64_t limit_ = ~std::uint64_t{0};
     bool lock_cap_ = false;
     std::uint64_t pinned_ = 0, pin_calls_ = 0, misuse_ = 0;
