@@ -1,8 +1,10 @@
 // host_check: run on a Linux host, it reads sysfs and /proc and says, before any VFIO
 // call, whether type1 will attach this host's IOMMU groups and why (the policy's own
 // sentence), each group's reserved regions and usable IOVA ranges, and whether the
-// locked-memory limit covers a guest of the given size (type1 charges every pinned page).
-//   host_check [--guest-ram <MiB>] [--group <id>]
+// locked-memory limit covers a guest of the given size (type1 charges every pinned page),
+// and for each group whether VFIO can take it now: every device bound to vfio-pci (or to
+// no driver), and /dev/vfio/<group> open to this user.
+//   host_check [--guest-ram <MiB>] [--group <id> | --device <0000:01:00.0>]
 // Exit status: 0 the attach goes ahead, 1 it is refused, 2 the host cannot be judged.
 #include <sys/resource.h>
 #include <unistd.h>
@@ -34,9 +36,11 @@ const char* msi_text(lv::host_msi m) {
 int main(int argc, char** argv) {
     std::uint64_t ram_mib = 0;
     long only = -1;
+    const char* device = nullptr;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!std::strcmp(argv[i], "--guest-ram")) ram_mib = std::strtoull(argv[i + 1], nullptr, 10);
         else if (!std::strcmp(argv[i], "--group")) only = std::strtol(argv[i + 1], nullptr, 10);
+        else if (!std::strcmp(argv[i], "--device")) device = argv[i + 1];
     }
     lv::real_filesystem fs;
     const auto host = lv::read_host_facts(fs);
@@ -47,8 +51,9 @@ int main(int argc, char** argv) {
     std::printf("kernel: %s\n", host->release.c_str());
     std::string iommus;
     for (const auto& n : host->iommus) iommus += (iommus.empty() ? "" : ",") + n;
-    std::printf("IOMMU: %s\nMSI: %s\nallow_unsafe_interrupts: %s\n", iommus.empty() ? "none" : iommus.c_str(),
-                msi_text(host->msi), host->allow_unsafe_interrupts ? "Y" : "N");
+    std::printf("IOMMU: %s\nMSI: %s (from the %s)\nallow_unsafe_interrupts: %s\n", iommus.empty() ? "none" : iommus.c_str(),
+                host->msi_source == "unknown" ? "?" : msi_text(host->msi), host->msi_source.c_str(),
+                host->allow_unsafe_interrupts ? "Y" : "N");
     rlimit lim{};
     if (getrlimit(RLIMIT_MEMLOCK, &lim) == 0) {
         const bool unlimited = lim.rlim_cur == RLIM_INFINITY;
@@ -67,6 +72,14 @@ int main(int argc, char** argv) {
     }
     std::printf("platform: %s\n", base->platform.c_str());
     const auto msi_as = host->x86 ? passthru::resv_type::msi : passthru::resv_type::sw_msi;
+    if (device) {
+        const auto id = lv::group_of_device(fs, device);
+        if (!id) {
+            std::printf("device %s: %.*s\n", device, static_cast<int>(id.error().reason.size()), id.error().reason.data());
+            return 2;
+        }
+        only = *id;
+    }
     int status = 0;
     for (unsigned id : lv::list_groups(fs)) {
         if (only >= 0 && id != static_cast<unsigned long>(only)) continue;
@@ -74,7 +87,16 @@ int main(int argc, char** argv) {
         if (!g) continue;
         const auto v = lv::predict_attach(*host, g->regions);
         std::printf("group %u (%zu device%s):", id, g->devices.size(), g->devices.size() == 1 ? "" : "s");
-        for (const auto& d : g->devices) std::printf(" %s", d.c_str());
+        for (std::size_t i = 0; i < g->devices.size(); ++i)
+            std::printf(" %s [%s]", g->devices[i].c_str(), g->drivers[i].empty() ? "no driver" : g->drivers[i].c_str());
+        if (!g->viable()) {
+            std::printf("\n  not viable: bind every device of the group to vfio-pci first:");
+            for (std::size_t i = 0; i < g->devices.size(); ++i)
+                if (!lv::driver_allows_vfio(g->drivers[i])) std::printf(" %s (bound to %s)", g->devices[i].c_str(), g->drivers[i].c_str());
+        }
+        const std::string node = "/dev/vfio/" + std::to_string(id);
+        if (g->viable() && access(node.c_str(), R_OK | W_OK) != 0)
+            std::printf("\n  %s: not accessible to this user (permissions, or no VFIO driver bound yet)", node.c_str());
         if (!v) {
             std::printf("\n  cannot judge: %.*s\n", static_cast<int>(v.error().reason.size()), v.error().reason.data());
             status = 2;

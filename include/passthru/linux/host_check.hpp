@@ -8,9 +8,11 @@
 //   /sys/kernel/irq/<n>/chip_name          x86: IR-IO-APIC means interrupt remapping is on
 //   /proc/sys/kernel/arch                  x86_64 or aarch64
 //   /proc/device-tree/**/msi-controller    ARM: the MSI controller's compatible
-//                                          (arm,gic-v3-its; arm,gic-v2m-frame; none).
-//                                          An ARM host described by ACPI alone (IORT,
-//                                          MADT) is not read yet: it reads as having none
+//                                          (arm,gic-v3-its; arm,gic-v2m-frame; none)
+//   /sys/firmware/acpi/tables/APIC         ARM without a device tree (ACPI): the MADT's
+//                                          GIC ITS and GIC MSI frame entries (root may
+//                                          read it; otherwise the irq chips ITS-* and
+//                                          GICv2m-* tell, when a device has MSIs)
 //   /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts
 // They pick the catalog platform, and plan_attach gives the verdict and the reason: the
 // same text as the compile-time verdict.
@@ -47,6 +49,10 @@ struct host_facts {
     std::vector<std::string> iommus; // /sys/class/iommu
     host_iommu iommu = host_iommu::none;
     host_msi msi = host_msi::x86_not_remapped;
+    // Where `msi` came from: "irq chips" (x86), "device tree", "ACPI MADT", or, on an ACPI
+    // host whose MADT this process cannot read, "irq chips" when a chip named it and
+    // "unknown" when nothing did (then no verdict is given: run as root).
+    std::string msi_source = "irq chips";
     bool allow_unsafe_interrupts = false;
     std::optional<std::uint64_t> vtd_cap, vtd_ecap; // the first DMAR unit's registers
 };
@@ -92,6 +98,29 @@ inline host_msi classify_msi(bool x86, const std::vector<std::string>& irq_chips
     return host_msi::no_controller;
 }
 
+// The MSI controllers of an ACPI MADT (the bytes of /sys/firmware/acpi/tables/APIC) as
+// device-tree compatibles, for classify_msi: a GIC ITS entry (type 0xF) is
+// "arm,gic-v3-its", a GIC MSI frame (type 0xD) "arm,gic-v2m-frame". EINVAL for bytes that
+// are not a MADT: a wrong signature, or entries that leave the table.
+inline result<std::vector<std::string>> parse_madt_msi(std::string_view t) {
+    constexpr std::size_t entries_at = 44; // the ACPI header (36), the local controller address and flags
+    if (t.size() < entries_at || t.substr(0, 4) != "APIC") return fail(errc::einval, "not an ACPI MADT");
+    const std::size_t length = static_cast<unsigned char>(t[4]) | static_cast<unsigned char>(t[5]) << 8 |
+                               static_cast<std::size_t>(static_cast<unsigned char>(t[6])) << 16 |
+                               static_cast<std::size_t>(static_cast<unsigned char>(t[7])) << 24;
+    if (length < entries_at || length > t.size()) return fail(errc::einval, "the MADT's length is not its size");
+    std::vector<std::string> out;
+    for (std::size_t at = entries_at; at < length;) {
+        if (length - at < 2) return fail(errc::einval, "a MADT entry leaves the table");
+        const auto type = static_cast<unsigned char>(t[at]), len = static_cast<unsigned char>(t[at + 1]);
+        if (len < 2 || len > length - at) return fail(errc::einval, "a MADT entry leaves the table");
+        if (type == 0xF) out.emplace_back("arm,gic-v3-its");
+        if (type == 0xD) out.emplace_back("arm,gic-v2m-frame");
+        at += len;
+    }
+    return out;
+}
+
 namespace detail {
 // Device-tree nodes with an msi-controller property, to `depth` levels: their compatibles.
 template <Filesystem Fs>
@@ -133,6 +162,23 @@ result<host_facts> read_host_facts(Fs& fs) {
         break;
     }
     h.msi = classify_msi(h.x86, chips, dt);
+    if (!h.x86) h.msi_source = "device tree";
+    if (!h.x86 && !fs.list("/proc/device-tree")) { // ACPI: the MADT, else what the irq chips show
+        if (const auto madt = fs.read("/sys/firmware/acpi/tables/APIC")) {
+            auto ctrl = parse_madt_msi(*madt);
+            if (!ctrl) return tl::unexpected(ctrl.error());
+            h.msi = classify_msi(false, chips, *ctrl);
+            h.msi_source = "ACPI MADT";
+        } else {
+            std::vector<std::string> seen;
+            for (const std::string& c : chips) {
+                if (c.rfind("ITS", 0) == 0) seen.emplace_back("arm,gic-v3-its");
+                if (c.rfind("GICv2m", 0) == 0) seen.emplace_back("arm,gic-v2m-frame");
+            }
+            h.msi = classify_msi(false, chips, seen);
+            h.msi_source = seen.empty() ? "unknown" : "irq chips";
+        }
+    }
     if (auto p = read_type1_params(fs)) h.allow_unsafe_interrupts = p->allow_unsafe_interrupts;
     return h;
 }
@@ -186,6 +232,9 @@ auto with_host_platform(const host_facts& h, F&& f)
     -> result<decltype(f.template operator()<x86_vtd_ir<>>())> {
     if (h.iommu == host_iommu::none) return fail(errc::enodev, "no IOMMU: /sys/class/iommu is empty (is it enabled on the kernel command line?)");
     if (h.iommu == host_iommu::other) return fail(errc::enodev, "an IOMMU this check does not know");
+    if (h.msi_source == "unknown")
+        return fail(errc::eacces, "an ACPI host whose MSI controller this process cannot see: the MADT "
+                                  "(/sys/firmware/acpi/tables/APIC) is readable by root only, and no irq chip names one");
     if (!rules::for_kernel(h.kernel.major, h.kernel.minor))
         return fail(errc::einval, "a kernel older than VFIO's MSI rules (v3.15)");
     // The VT-d instance: its address width and snoop control, as the registers say (the

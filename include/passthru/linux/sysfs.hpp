@@ -150,12 +150,39 @@ result<type1_params> read_type1_params(Fs& fs, const std::string& root = "/sys/m
     return p;
 }
 
+// A device's driver, from the DRIVER= line of its uevent ("" when none is bound).
+inline std::string parse_uevent_driver(std::string_view uevent) {
+    for (std::size_t at = 0; at < uevent.size();) {
+        const std::size_t nl = std::min(uevent.find('\n', at), uevent.size());
+        const std::string_view line = uevent.substr(at, nl - at);
+        if (line.rfind("DRIVER=", 0) == 0) return std::string(detail::trim(line.substr(7)));
+        at = nl + 1;
+    }
+    return {};
+}
+
+// Whether a driver leaves the group usable by VFIO: the kernel lets a group into a
+// container only when none of its devices is bound to a driver doing DMA of its own, that
+// is every device is unbound or bound to a driver that declares driver_managed_dma: the
+// VFIO drivers (vfio-pci, vfio-platform, the vendor *_vfio_pci variants), pci-stub, and
+// pcieport for bridges in the group.
+inline bool driver_allows_vfio(std::string_view driver) noexcept {
+    return driver.empty() || driver.find("vfio") != std::string_view::npos || driver == "pci-stub" ||
+           driver == "pcieport";
+}
+
 // One IOMMU group as sysfs shows it.
 struct group_facts {
     unsigned id = 0;
     group_domain domain = group_domain::dma;
     std::vector<reserved_region> regions;
     std::vector<std::string> devices; // e.g. "0000:00:02.0"
+    std::vector<std::string> drivers; // each device's driver, "" for none (same order)
+
+    // GROUP_GET_STATUS's VIABLE: no device is bound to a driver that keeps it from VFIO.
+    bool viable() const noexcept {
+        return std::all_of(drivers.begin(), drivers.end(), [](const std::string& d) { return driver_allows_vfio(d); });
+    }
 };
 template <Filesystem Fs>
 result<group_facts> read_group(Fs& fs, unsigned id, resv_type msi_as, const std::string& root = "/sys/kernel/iommu_groups") {
@@ -164,7 +191,11 @@ result<group_facts> read_group(Fs& fs, unsigned id, resv_type msi_as, const std:
     const auto regions = fs.read(dir + "/reserved_regions");
     auto devices = fs.list(dir + "/devices");
     if (!type || !regions || !devices) return fail(errc::enoent, "no such IOMMU group in sysfs");
-    group_facts g{id, {}, {}, std::move(*devices)};
+    group_facts g{id, {}, {}, std::move(*devices), {}};
+    for (const std::string& d : g.devices) {
+        const auto uevent = fs.read(dir + "/devices/" + d + "/uevent");
+        g.drivers.push_back(uevent ? parse_uevent_driver(*uevent) : std::string{});
+    }
     if (auto t = parse_group_type(*type); t) g.domain = *t;
     else return tl::unexpected(t.error());
     if (auto r = parse_reserved_regions(*regions, msi_as); r) g.regions = std::move(*r);
@@ -181,6 +212,16 @@ std::vector<unsigned> list_groups(Fs& fs, const std::string& root = "/sys/kernel
             if (const auto v = detail::number(n, 10)) ids.push_back(static_cast<unsigned>(*v));
     std::sort(ids.begin(), ids.end());
     return ids;
+}
+
+// The IOMMU group a device ("0000:01:00.0", or a platform device's name) is in: ENOENT
+// when no group lists it (no IOMMU translates it, or no such device).
+template <Filesystem Fs>
+result<unsigned> group_of_device(Fs& fs, std::string_view device, const std::string& root = "/sys/kernel/iommu_groups") {
+    for (unsigned id : list_groups(fs, root))
+        if (const auto devs = fs.list(root + "/" + std::to_string(id) + "/devices"))
+            if (std::find(devs->begin(), devs->end(), device) != devs->end()) return id;
+    return fail(errc::enoent, "no IOMMU group lists this device (no IOMMU translates it, or no such device)");
 }
 
 } // namespace passthru::linux_vfio

@@ -21,6 +21,8 @@
 using namespace passthru;
 using namespace passthru::linux_vfio;
 using passthru::testing::fake_fs;
+using passthru::testing::err;
+using passthru::testing::einval;
 
 namespace {
 
@@ -134,4 +136,66 @@ TEST_CASE("linux host check: the facts it reads, and a host it cannot judge") {
     CHECK(passthru::testing::err(predict_attach(none)) == static_cast<int>(errc::enodev));
     fake_fs empty;
     CHECK(passthru::testing::err(read_host_facts(empty)) == static_cast<int>(errc::enoent));
+}
+
+namespace {
+// A MADT: the 44-byte head, then entries of (type, length, body).
+std::string madt(std::initializer_list<std::pair<unsigned char, unsigned char>> entries) {
+    std::string t = "APIC";
+    t.resize(44, '\0');
+    for (const auto& [type, len] : entries) {
+        t += static_cast<char>(type);
+        t += static_cast<char>(len);
+        t.append(len - 2, '\0');
+    }
+    const auto n = static_cast<std::uint32_t>(t.size());
+    for (int i = 0; i < 4; ++i) t[4 + i] = static_cast<char>(n >> (8 * i));
+    return t;
+}
+// An arm64 host booted from ACPI: no /proc/device-tree.
+fake_fs acpi_host() {
+    fake_fs fs;
+    fs.add("/proc/sys/kernel/osrelease", "6.12.118+deb12-arm64\n");
+    fs.add("/proc/sys/kernel/arch", "aarch64\n");
+    fs.add("/sys/class/iommu/smmu3.0x0000000009050000/device", "");
+    fs.add("/sys/kernel/irq/1/chip_name", "GICv3\n");
+    return fs;
+}
+} // namespace
+
+TEST_CASE("linux host check: an ARM host without a device tree reads its MSI controller from the ACPI MADT, else from the irq chips") {
+    // GICC (0xB, 80 bytes) entries, a GICD (0xC), then an ITS (0xF) or an MSI frame (0xD).
+    CHECK(*parse_madt_msi(madt({{0xB, 80}, {0xC, 24}, {0xF, 20}})) == std::vector<std::string>{"arm,gic-v3-its"});
+    CHECK(*parse_madt_msi(madt({{0xB, 80}, {0xD, 24}})) == std::vector<std::string>{"arm,gic-v2m-frame"});
+    CHECK(parse_madt_msi(madt({{0xB, 80}, {0xC, 24}}))->empty());
+    CHECK(err(parse_madt_msi("FACP" + madt({}).substr(4))) == einval);
+    auto cut = madt({{0xB, 80}});
+    cut[45] = static_cast<char>(120); // an entry longer than the table
+    CHECK(err(parse_madt_msi(cut)) == einval);
+
+    auto its = acpi_host();
+    its.add("/sys/firmware/acpi/tables/APIC", madt({{0xB, 80}, {0xC, 24}, {0xF, 20}}));
+    auto h = read_host_facts(its);
+    REQUIRE(h);
+    CHECK(!h->x86);
+    CHECK(h->msi == host_msi::gicv3_its);
+    CHECK(h->msi_source == "ACPI MADT");
+    CHECK(!predict_attach(*h)->error);
+
+    auto v2m = acpi_host();
+    v2m.add("/sys/firmware/acpi/tables/APIC", madt({{0xB, 80}, {0xD, 24}}));
+    CHECK(predict_attach(*read_host_facts(v2m))->error == errc::eperm);
+
+    // Not root: the MADT cannot be read. An ITS irq chip tells; nothing at all is EACCES.
+    auto chips = acpi_host();
+    chips.add("/sys/kernel/irq/40/chip_name", "ITS-PCI-MSI\n");
+    h = read_host_facts(chips);
+    REQUIRE(h);
+    CHECK(h->msi == host_msi::gicv3_its);
+    CHECK(h->msi_source == "irq chips");
+    auto blind = acpi_host();
+    h = read_host_facts(blind);
+    REQUIRE(h);
+    CHECK(h->msi_source == "unknown");
+    CHECK(err(predict_attach(*h)) == static_cast<int>(errc::eacces));
 }

@@ -125,3 +125,34 @@ TEST_CASE("linux sysfs: the real filesystem reader") {
     REQUIRE(root);
     CHECK(std::find(root->begin(), root->end(), "proc") != root->end());
 }
+
+TEST_CASE("linux sysfs: a group is viable when no device is bound to a driver of its own, and a device names its group") {
+    CHECK(parse_uevent_driver("DRIVER=vfio-pci\nPCI_CLASS=20000\n") == "vfio-pci");
+    CHECK(parse_uevent_driver("PCI_CLASS=20000\nDRIVER=e1000e\n") == "e1000e");
+    CHECK(parse_uevent_driver("PCI_CLASS=20000\n").empty());
+    for (const char* ok : {"", "vfio-pci", "vfio-platform", "mlx5_vfio_pci", "pci-stub", "pcieport"}) CHECK(driver_allows_vfio(ok));
+    for (const char* no : {"e1000e", "nvme", "igb", "ahci"}) CHECK(!driver_allows_vfio(no));
+
+    fake_fs fs;
+    const std::string g = "/sys/kernel/iommu_groups/";
+    for (const char* id : {"3", "4"}) {
+        fs.add(g + id + "/type", "DMA\n");
+        fs.add(g + id + "/reserved_regions", "");
+    }
+    fs.add(g + "3/devices/0000:01:00.0/uevent", "DRIVER=vfio-pci\n");
+    fs.add(g + "3/devices/0000:00:1c.0/uevent", "DRIVER=pcieport\n");
+    fs.add(g + "4/devices/0000:02:00.0/uevent", "DRIVER=vfio-pci\n");
+    fs.add(g + "4/devices/0000:02:00.1/uevent", "DRIVER=e1000e\nPCI_ID=8086:10D3\n");
+    const auto three = read_group(fs, 3, resv_type::msi), four = read_group(fs, 4, resv_type::msi);
+    REQUIRE(three);
+    REQUIRE(four);
+    CHECK(three->drivers.size() == three->devices.size());
+    CHECK(three->viable());
+    CHECK(!four->viable()); // 0000:02:00.1 is still the NIC's
+    CHECK(four->drivers[1] == "e1000e");
+    fs.files[g + "4/devices/0000:02:00.1/uevent"] = "PCI_ID=8086:10D3\n"; // unbound
+    CHECK(read_group(fs, 4, resv_type::msi)->viable());
+    CHECK(*group_of_device(fs, "0000:02:00.1") == 4);
+    CHECK(*group_of_device(fs, "0000:00:1c.0") == 3);
+    CHECK(err(group_of_device(fs, "0000:09:00.0")) == enoent);
+}
