@@ -19,10 +19,15 @@ for path in sys.argv[3:]:
 
 
 def cpu_model():
+    # A VM may name only the brand ("AMD EPYC"): the family and model number say which core.
+    fields = {}
     for line in open("/proc/cpuinfo"):
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown CPU"
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    name = fields.get("model name", "unknown CPU")
+    if "cpu family" in fields and "model" in fields:
+        name += f" (family {fields['cpu family']}, model {fields['model']})"
+    return name
 
 
 def get(name, key):
