@@ -38,17 +38,30 @@ kernel_container<Fake> attached(Fake& k, kernel_group<Fake>& g, iommu_mode mode)
     REQUIRE(c->set_iommu(mode));
     return std::move(*c);
 }
+
+// What every test here drives through shadow: a fake kernel (the engine under kernel
+// profile K) with group 7 in a container of `mode`, and a model with group 7 attached.
+template <class P, class K = type1::profiles::upstream, class Model = table_rig<P>>
+struct side_by_side {
+    using fake = fake_vfio<P, K>;
+    fake kernel;
+    kernel_group<fake> group;
+    kernel_container<fake> container;
+    Model model;
+    template <class... ModelArgs>
+    explicit side_by_side(iommu_mode mode, ModelArgs&&... args)
+        : group(kernel_group<fake>::open(kernel, 7).value()), container(attached(kernel, group, mode)),
+          model(mode, std::forward<ModelArgs>(args)...) {
+        REQUIRE(model.c.attach(type1::group{.id = 7}));
+    }
+};
+using dirty_tracking_rig = table_rig<x86_vtd_ir<>, type1::profiles::upstream, pgtable::domain_tables::dirty_tracking>;
 } // namespace
 
 TEST_CASE("linux shadow: the model and a kernel that behaves as the model never diverge") {
     for (auto mode : {iommu_mode::v2, iommu_mode::v1}) {
-        fake_vfio<x86_amdvi_ir<>> k;
-        auto g = kernel_group<fake_vfio<x86_amdvi_ir<>>>::open(k, 7);
-        REQUIRE(g);
-        auto kc = attached(k, *g, mode);
-        table_rig<x86_amdvi_ir<>> model(mode);
-        REQUIRE(model.c.attach(type1::group{.id = 7}));
-        shadow s(model.c, kc);
+        side_by_side<x86_amdvi_ir<>> r(mode);
+        shadow s(r.model.c, r.container);
 
         std::mt19937_64 rng(mode == iommu_mode::v2 ? 1 : 2);
         int refused = 0;
@@ -81,14 +94,9 @@ TEST_CASE("linux shadow: the model and a kernel that behaves as the model never 
 TEST_CASE("linux shadow: bitmap words that differ are divergences, word by word") {
     // The model reads the IOMMU's own dirty bits (container_options::iommu_dirty, nothing
     // written yet); the kernel reports every page dirty, as type1 does (SEMANTICS D7).
-    fake_vfio<x86_vtd_ir<>> k;
-    auto g = kernel_group<fake_vfio<x86_vtd_ir<>>>::open(k, 7);
-    REQUIRE(g);
-    auto kc = attached(k, *g, iommu_mode::v2);
-    table_rig<x86_vtd_ir<>, type1::profiles::upstream, pgtable::domain_tables::dirty_tracking> model(
-        iommu_mode::v2, {.iommu_dirty = true});
-    REQUIRE(model.c.attach(type1::group{.id = 7}));
-    shadow s(model.c, kc);
+    side_by_side<x86_vtd_ir<>, type1::profiles::upstream, dirty_tracking_rig> r(iommu_mode::v2,
+                                                                                type1::container_options{.iommu_dirty = true});
+    shadow s(r.model.c, r.container);
     REQUIRE(s.map(iova{0x100000}, 4 * K4, va::scattered, prot_rw));
     REQUIRE(s.dirty_start());
     std::vector<std::uint64_t> words(2, 0);
@@ -107,14 +115,8 @@ TEST_CASE("linux shadow: bitmap words that differ are divergences, word by word"
 }
 
 TEST_CASE("linux shadow: an upstream model against a 6.12 kernel reports SEMANTICS P5 and B4 as values") {
-    using fake = fake_vfio<x86_amdvi_ir<>, type1::profiles::debian_6_12>;
-    fake k;
-    auto g = kernel_group<fake>::open(k, 7);
-    REQUIRE(g);
-    auto kc = attached(k, *g, iommu_mode::v2);
-    table_rig<x86_amdvi_ir<>> model; // upstream
-    REQUIRE(model.c.attach(type1::group{.id = 7}));
-    shadow s(model.c, kc);
+    side_by_side<x86_amdvi_ir<>, type1::profiles::debian_6_12> r(iommu_mode::v2); // the model: upstream
+    shadow s(r.model.c, r.container);
     constexpr std::uint64_t last_page = 0xFFFF'FFFF'FFFF'F000;
 
     REQUIRE(s.map(iova{last_page}, K4, va::ram, prot_rw)); // both accept it
@@ -146,13 +148,8 @@ TEST_CASE("linux shadow: an upstream model against a 6.12 kernel reports SEMANTI
 }
 
 TEST_CASE("linux shadow: the raw face (SEMANTICS E1 B2 C1 C2 C3 D1-D7 in bytes) agrees with a kernel that behaves as the model") {
-    fake_vfio<x86_amdvi_ir<>> k;
-    auto g = kernel_group<fake_vfio<x86_amdvi_ir<>>>::open(k, 7);
-    REQUIRE(g);
-    auto kc = attached(k, *g, iommu_mode::v2);
-    table_rig<x86_amdvi_ir<>> model(iommu_mode::v2);
-    REQUIRE(model.c.attach(type1::group{.id = 7}));
-    shadow s(model.c, kc);
+    side_by_side<x86_amdvi_ir<>> r(iommu_mode::v2);
+    shadow s(r.model.c, r.container);
     const int ops = run_raw_vectors(s, va::ram);
     CHECK(ops > 80);
     for (const auto& d : s.divergences())
@@ -160,21 +157,15 @@ TEST_CASE("linux shadow: the raw face (SEMANTICS E1 B2 C1 C2 C3 D1-D7 in bytes) 
                                   << (d.model.error ? static_cast<int>(*d.model.error) : 0) << " kernel "
                                   << (d.kernel.error ? static_cast<int>(*d.kernel.error) : 0) << " " << d.what);
     CHECK(s.divergences().empty());
-    CHECK(model.c.mappings().empty()); // the sequence leaves nothing mapped
-    CHECK(!model.c.dirty_tracking());
+    CHECK(r.model.c.mappings().empty()); // the sequence leaves nothing mapped
+    CHECK(!r.model.c.dirty_tracking());
 }
 
 TEST_CASE("linux shadow: the raw face reports the errno, each argument word and each bitmap word that differ") {
     // An upstream model against a Debian 6.1 kernel: GET_INFO's capabilities are not padded
     // there (SEMANTICS E1, v6.6), and a wrapping range is EINVAL, not EOVERFLOW (B4, D5).
-    using fake = fake_vfio<x86_amdvi_ir<>, type1::profiles::debian_6_1>;
-    fake k;
-    auto g = kernel_group<fake>::open(k, 7);
-    REQUIRE(g);
-    auto kc = attached(k, *g, iommu_mode::v2);
-    table_rig<x86_amdvi_ir<>> model(iommu_mode::v2);
-    REQUIRE(model.c.attach(type1::group{.id = 7}));
-    shadow s(model.c, kc);
+    side_by_side<x86_amdvi_ir<>, type1::profiles::debian_6_1> r(iommu_mode::v2);
+    shadow s(r.model.c, r.container);
     namespace args = vfio_args;
 
     auto info = args::get_info(512, 512);
@@ -210,14 +201,9 @@ TEST_CASE("linux shadow: the raw face reports the errno, each argument word and 
 
     // Bitmap words: a model reading the IOMMU's own dirty bits sees none of the page the
     // kernel reports (every page, D7).
-    fake_vfio<x86_vtd_ir<>> k2;
-    auto g2 = kernel_group<fake_vfio<x86_vtd_ir<>>>::open(k2, 7);
-    REQUIRE(g2);
-    auto kc2 = attached(k2, *g2, iommu_mode::v2);
-    table_rig<x86_vtd_ir<>, type1::profiles::upstream, pgtable::domain_tables::dirty_tracking> hw(
-        iommu_mode::v2, {.iommu_dirty = true});
-    REQUIRE(hw.c.attach(type1::group{.id = 7}));
-    shadow s2(hw.c, kc2);
+    side_by_side<x86_vtd_ir<>, type1::profiles::upstream, dirty_tracking_rig> hw(iommu_mode::v2,
+                                                                                 type1::container_options{.iommu_dirty = true});
+    shadow s2(hw.model.c, hw.container);
     auto map_rw = args::map(32, abi::map_flag::read | abi::map_flag::write, va::ram, 0x10000, K4);
     auto get = args::dirty(args::dirty_get_argsz, abi::dirty_flag::get_bitmap, 0x10000, K4, K4, 8, words);
     REQUIRE(s2.ioctl(abi::iommu_map_dma, map_rw));
