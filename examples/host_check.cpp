@@ -58,9 +58,13 @@ int main(int argc, char** argv) {
     if (getrlimit(RLIMIT_MEMLOCK, &lim) == 0) {
         const bool unlimited = lim.rlim_cur == RLIM_INFINITY;
         std::printf("RLIMIT_MEMLOCK: %s", unlimited ? "unlimited" : (std::to_string(lim.rlim_cur >> 20) + " MiB").c_str());
-        if (ram_mib)
-            std::printf(" (a %" PRIu64 " MiB guest needs %s)", ram_mib,
-                        unlimited || (lim.rlim_cur >> 20) >= ram_mib ? "no more" : "ulimit -l raised to its size");
+        // type1 charges every pinned page of guest RAM (SEMANTICS B14), unless the VMM has
+        // CAP_IPC_LOCK: the limit must cover all of it.
+        if (ram_mib && (unlimited || (lim.rlim_cur >> 20) >= ram_mib))
+            std::printf(" (enough for a %" PRIu64 " MiB guest)", ram_mib);
+        else if (ram_mib)
+            std::printf(" (a %" PRIu64 " MiB guest needs ulimit -l %" PRIu64 " (KiB) or more, or CAP_IPC_LOCK)",
+                        ram_mib, ram_mib * 1024);
         std::printf("\n");
     }
     if (access("/dev/vfio/vfio", R_OK | W_OK) != 0) std::printf("/dev/vfio/vfio: not accessible (vfio module loaded? permissions?)\n");
