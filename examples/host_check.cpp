@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
     std::string iommus;
     for (const auto& n : host->iommus) iommus += (iommus.empty() ? "" : ",") + n;
     std::printf("IOMMU: %s\nMSI: %s (from the %s)\nallow_unsafe_interrupts: %s\n", iommus.empty() ? "none" : iommus.c_str(),
-                host->msi_source == "unknown" ? "?" : msi_text(host->msi), host->msi_source.c_str(),
+                host->msi_source == lv::msi_evidence::unknown ? "?" : msi_text(host->msi),
+                lv::to_string(host->msi_source).data(),
                 host->allow_unsafe_interrupts ? "Y" : "N");
     rlimit lim{};
     if (getrlimit(RLIMIT_MEMLOCK, &lim) == 0) {

@@ -15,8 +15,8 @@
 namespace passthru::testing::vfio_args {
 
 template <class T>
-std::vector<std::byte> bytes_of(const T& v, std::size_t room = sizeof(T)) {
-    std::vector<std::byte> b(room < sizeof(T) ? sizeof(T) : room);
+std::vector<std::byte> bytes_of(const T& v) {
+    std::vector<std::byte> b(sizeof(T));
     std::memcpy(b.data(), &v, sizeof v);
     return b;
 }

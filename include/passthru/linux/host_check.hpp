@@ -42,6 +42,19 @@ enum class host_msi : std::uint8_t {
     no_controller,    // an ARM host with no MSI controller
 };
 
+// Where a host's MSI controller was read from. `unknown`: an ACPI host whose MADT this
+// process cannot read and whose irq chips name none (no verdict is given: run as root).
+enum class msi_evidence : std::uint8_t { irq_chips, device_tree, acpi_madt, unknown };
+constexpr std::string_view to_string(msi_evidence e) noexcept {
+    switch (e) {
+    case msi_evidence::irq_chips: return "irq chips";
+    case msi_evidence::device_tree: return "device tree";
+    case msi_evidence::acpi_madt: return "ACPI MADT";
+    case msi_evidence::unknown: return "unknown";
+    }
+    return "?";
+}
+
 struct host_facts {
     std::string release;        // "6.12.118+deb12-amd64"
     kernel_version kernel{};    // 6.12
@@ -49,10 +62,7 @@ struct host_facts {
     std::vector<std::string> iommus; // /sys/class/iommu
     host_iommu iommu = host_iommu::none;
     host_msi msi = host_msi::x86_not_remapped;
-    // Where `msi` came from: "irq chips" (x86), "device tree", "ACPI MADT", or, on an ACPI
-    // host whose MADT this process cannot read, "irq chips" when a chip named it and
-    // "unknown" when nothing did (then no verdict is given: run as root).
-    std::string msi_source = "irq chips";
+    msi_evidence msi_source = msi_evidence::irq_chips; // where `msi` came from
     bool allow_unsafe_interrupts = false;
     std::optional<std::uint64_t> vtd_cap, vtd_ecap; // the first DMAR unit's registers
 };
@@ -162,13 +172,13 @@ result<host_facts> read_host_facts(Fs& fs) {
         break;
     }
     h.msi = classify_msi(h.x86, chips, dt);
-    if (!h.x86) h.msi_source = "device tree";
+    if (!h.x86) h.msi_source = msi_evidence::device_tree;
     if (!h.x86 && !fs.list("/proc/device-tree")) { // ACPI: the MADT, else what the irq chips show
         if (const auto madt = fs.read("/sys/firmware/acpi/tables/APIC")) {
             auto ctrl = parse_madt_msi(*madt);
             if (!ctrl) return tl::unexpected(ctrl.error());
             h.msi = classify_msi(false, chips, *ctrl);
-            h.msi_source = "ACPI MADT";
+            h.msi_source = msi_evidence::acpi_madt;
         } else {
             std::vector<std::string> seen;
             for (const std::string& c : chips) {
@@ -176,7 +186,7 @@ result<host_facts> read_host_facts(Fs& fs) {
                 if (c.rfind("GICv2m", 0) == 0) seen.emplace_back("arm,gic-v2m-frame");
             }
             h.msi = classify_msi(false, chips, seen);
-            h.msi_source = seen.empty() ? "unknown" : "irq chips";
+            h.msi_source = seen.empty() ? msi_evidence::unknown : msi_evidence::irq_chips;
         }
     }
     if (auto p = read_type1_params(fs)) h.allow_unsafe_interrupts = p->allow_unsafe_interrupts;
@@ -232,7 +242,7 @@ auto with_host_platform(const host_facts& h, F&& f)
     -> result<decltype(f.template operator()<x86_vtd_ir<>>())> {
     if (h.iommu == host_iommu::none) return fail(errc::enodev, "no IOMMU: /sys/class/iommu is empty (is it enabled on the kernel command line?)");
     if (h.iommu == host_iommu::other) return fail(errc::enodev, "an IOMMU this check does not know");
-    if (h.msi_source == "unknown")
+    if (h.msi_source == msi_evidence::unknown)
         return fail(errc::eacces, "an ACPI host whose MSI controller this process cannot see: the MADT "
                                   "(/sys/firmware/acpi/tables/APIC) is readable by root only, and no irq chip names one");
     if (!rules::for_kernel(h.kernel.major, h.kernel.minor))

@@ -9,6 +9,7 @@
 // Both sides must offer the engine's typed interface (type1::container and
 // kernel_container both do) and start in the same state: the same groups attached.
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -172,11 +173,18 @@ private:
         namespace abi = type1::abi;
         const auto u32 = [&](std::size_t at) { return at + 4 <= arg.size() ? type1::detail::get<std::uint32_t>(arg, at) : 0u; };
         const auto u64 = [&](std::size_t at) { return at + 8 <= arg.size() ? type1::detail::get<std::uint64_t>(arg, at) : 0u; };
+        // Every header starts with argsz and flags.
+        constexpr std::size_t flags = offsetof(abi::dma_map, flags), range = sizeof(abi::dirty_bitmap);
         switch (cmd) {
-        case abi::iommu_map_dma: return {"MAP_DMA", "SEMANTICS §B", u64(16), u64(24), u32(4)};
-        case abi::iommu_unmap_dma: return {"UNMAP_DMA", "SEMANTICS §C", u64(8), u64(16), u32(4)};
-        case abi::iommu_dirty_pages: return {"DIRTY_PAGES", "SEMANTICS §D", u64(8), u64(16), u32(4)};
-        case abi::iommu_get_info: return {"GET_INFO", "SEMANTICS E1", 0, u32(0), 0};
+        case abi::iommu_map_dma:
+            return {"MAP_DMA", "SEMANTICS §B", u64(offsetof(abi::dma_map, iova)), u64(offsetof(abi::dma_map, size)), u32(flags)};
+        case abi::iommu_unmap_dma:
+            return {"UNMAP_DMA", "SEMANTICS §C", u64(offsetof(abi::dma_unmap, iova)), u64(offsetof(abi::dma_unmap, size)),
+                    u32(flags)};
+        case abi::iommu_dirty_pages: // the GET_BITMAP range after the header
+            return {"DIRTY_PAGES", "SEMANTICS §D", u64(range + offsetof(abi::dirty_bitmap_get, iova)),
+                    u64(range + offsetof(abi::dirty_bitmap_get, size)), u32(flags)};
+        case abi::iommu_get_info: return {"GET_INFO", "SEMANTICS E1", 0, u32(0), 0}; // argsz
         default: return {"ioctl", "SEMANTICS E2", 0, 0, 0};
         }
     }

@@ -179,7 +179,7 @@ TEST_CASE("linux host check: an ARM host without a device tree reads its MSI con
     REQUIRE(h);
     CHECK(!h->x86);
     CHECK(h->msi == host_msi::gicv3_its);
-    CHECK(h->msi_source == "ACPI MADT");
+    CHECK(h->msi_source == msi_evidence::acpi_madt);
     CHECK(!predict_attach(*h)->error);
 
     auto v2m = acpi_host();
@@ -192,10 +192,10 @@ TEST_CASE("linux host check: an ARM host without a device tree reads its MSI con
     h = read_host_facts(chips);
     REQUIRE(h);
     CHECK(h->msi == host_msi::gicv3_its);
-    CHECK(h->msi_source == "irq chips");
+    CHECK(h->msi_source == msi_evidence::irq_chips);
     auto blind = acpi_host();
     h = read_host_facts(blind);
     REQUIRE(h);
-    CHECK(h->msi_source == "unknown");
+    CHECK(h->msi_source == msi_evidence::unknown);
     CHECK(err(predict_attach(*h)) == static_cast<int>(errc::eacces));
 }
