@@ -30,6 +30,7 @@
 #include <passthru/pgtable/amd_v1.hpp>
 #include <passthru/pgtable/arm_lpae.hpp>
 #include <passthru/pgtable/cursor.hpp>
+#include <passthru/pgtable/dirty_walk.hpp>
 #include <passthru/pgtable/vtd_ss.hpp>
 
 #include "mock_format.hpp"
@@ -265,8 +266,13 @@ std::vector<std::string> format_properties() {
                 expect(F::item_leaf_test(level)(w) ==
                            (kind == pte_kind::leaf && F::leaf_size_lg2(w, level) == F::item_lg2(level)),
                        "item_leaf_test");
-                if constexpr (DirtyTrackingFormat<F>)
+                if constexpr (DirtyTrackingFormat<F>) {
                     expect(F::dirty_test()(w) == F::is_dirty(w), "dirty_test");
+                    // the vector harvest cleans with one XOR (pgtable::detail::clean_flip)
+                    if (F::is_dirty(w))
+                        expect(F::make_clean(w) == (w ^ pgtable::detail::clean_flip<F>()),
+                               "make_clean of a dirty slot is not the XOR clean_flip");
+                }
             }
     }
 

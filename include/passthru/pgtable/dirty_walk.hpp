@@ -22,6 +22,18 @@
 
 namespace passthru::pgtable::detail {
 
+// The bits make_clean changes in a slot dirty_test calls dirty, so the vector loops clean
+// a slot with one XOR (tests/support/format_properties.hpp checks that make_clean is that
+// XOR on every dirty word it tries).
+template <DirtyTrackingFormat F>
+    requires PageTableSlotTests<F>
+constexpr pte_t clean_flip() noexcept {
+    constexpr bit_test d = F::dirty_test();
+    constexpr pte_t dirty = d.differs ? d.value ^ d.mask : d.value;
+    static_assert(F::is_dirty(dirty) && !F::is_dirty(F::make_clean(dirty)));
+    return F::make_clean(dirty) ^ dirty;
+}
+
 template <PageTableFormat F, PageAllocator A, WalkHooks H>
 class dirty_walker : protected map_walker<F, A, H> {
 protected:
@@ -73,7 +85,7 @@ protected:
         if (bit0 > w.bits.words.size() * 64 || w.bits.words.size() * 64 - bit0 < n) return 0;
         pte_t* t = c.table;
         std::array<std::uint64_t, slots<F>(0) / 64> masks;
-        const std::size_t simple = dirty_masks(t, masks.data()) * 64;
+        const std::size_t simple = dirty_masks(t, masks.data(), w.clear) * 64;
         std::size_t lo = n, hi = 0; // the dirty slots' span: one sync, one gather range
         for (std::size_t j = 0; j < simple; j += 64) {
             const std::uint64_t dirty = masks[j / 64];
@@ -81,15 +93,10 @@ protected:
             const std::uint64_t bit = bit0 + j;
             w.bits.words[bit / 64] |= dirty << (bit % 64);
             if (bit % 64) w.bits.words[bit / 64 + 1] |= dirty >> (64 - bit % 64);
-            if (!w.clear) continue;
             lo = std::min(lo, j + static_cast<std::size_t>(std::countr_zero(dirty)));
             hi = j + 63 - static_cast<std::size_t>(std::countl_zero(dirty));
-            for (std::uint64_t m = dirty; m; m &= m - 1) {
-                pte_t& e = t[j + static_cast<std::size_t>(std::countr_zero(m))];
-                e = F::make_clean(e);
-            }
         }
-        if (lo <= hi) {
+        if (w.clear && lo <= hi) {
             this->hooks_.sync_ptes(t + lo, hi - lo + 1);
             w.g.add_range({c.va + (lo << item_lg2), c.va + ((hi + 1) << item_lg2) - 1});
         }
@@ -97,13 +104,13 @@ protected:
     }
 
     // masks[c] bit k: slot 64c + k of a leaf table is a dirty one-slot leaf, for the runs of
-    // 64 up to the first holding a slot that is neither such a leaf nor empty; returns how
-    // many runs that is.
-    static constexpr std::size_t dirty_masks(const pte_t* t, std::uint64_t* masks) noexcept {
+    // 64 up to the first holding a slot that is neither such a leaf nor empty, whose dirty
+    // slots are cleaned when `clean`; returns how many runs that is.
+    static constexpr std::size_t dirty_masks(pte_t* t, std::uint64_t* masks, bool clean) noexcept {
         constexpr std::size_t chunks = slots<F>(0) / 64;
         if constexpr (PageTableSlotTests<F>) {
-            return detail::dirty_masks<F::item_leaf_test(0), F::empty_test(0), F::dirty_test()>(
-                t, chunks, masks);
+            return detail::dirty_masks<F::item_leaf_test(0), F::empty_test(0), F::dirty_test(), clean_flip<F>()>(
+                t, chunks, masks, clean);
         } else {
             for (std::size_t c = 0; c < chunks; ++c, t += 64) {
                 std::uint64_t other = 0, dirty = 0;
@@ -114,6 +121,11 @@ protected:
                 }
                 if (other) return c;
                 masks[c] = dirty;
+                if (clean)
+                    for (std::uint64_t m = dirty; m; m &= m - 1) {
+                        pte_t& e = t[std::countr_zero(m)];
+                        e = F::make_clean(e);
+                    }
             }
             return chunks;
         }

@@ -98,7 +98,7 @@ public:
                                       std::span<pinned_run> out) {
         ++pin_calls_;
         if (fail_at_ && pin_calls_ == *fail_at_) return fail(errc::efault, "injected pin failure");
-        std::size_t n = 0;
+        run_list runs(out);
         std::uint64_t done = 0;
         while (done < pages) {
             const std::uint64_t va = vaddr + done * host_page;
@@ -116,7 +116,7 @@ public:
             while (i < take) { // a run per chunk of consecutive frames
                 const std::uint64_t in_chunk = e->permuted ? (idx + i) & (e->chunk - 1) : (idx + i) % e->chunk;
                 const std::uint64_t n_here = std::min(take - i, e->chunk - in_chunk);
-                if (!add_run(out, n, {page_at(*e, idx + i), n_here, reserved})) break;
+                if (!runs.add({page_at(*e, idx + i), n_here, reserved})) break;
                 i += n_here;
             }
             if (i < take) {
@@ -127,7 +127,7 @@ public:
             done += take;
             if (!reserved) pinned_ += take;
         }
-        return n;
+        return runs.finish();
     }
 
     constexpr void unpin(phys_addr pa, std::uint64_t n) {
@@ -164,17 +164,39 @@ public:
     constexpr std::uint64_t misuse() const noexcept { return misuse_; }
 
 private:
-    // Extends the last run when `r` continues it, else appends; false when `out` is full.
-    static constexpr bool add_run(std::span<pinned_run> out, std::size_t& n, pinned_run r) noexcept {
-        if (n > 0 && out[n - 1].reserved == r.reserved &&
-            out[n - 1].pa.value + out[n - 1].pages * host_page == r.pa.value) {
-            out[n - 1].pages += r.pages;
+    // The runs of one pin call, written to `out` in order. The open run stays in registers
+    // until a run that does not continue it arrives: reading it back from `out` for every
+    // chunk waited on the store of it just made (a store-forwarding stall per run).
+    class run_list {
+    public:
+        constexpr explicit run_list(std::span<pinned_run> out) noexcept : out_(out) {}
+        // Extends the open run when `r` continues it, else opens `r`; false when `out` is full.
+        constexpr bool add(pinned_run r) noexcept {
+            if (open_.pages && open_.reserved == r.reserved && open_.pa.value + open_.pages * host_page == r.pa.value) {
+                open_.pages += r.pages;
+                return true;
+            }
+            if (open_.pages) {
+                if (n_ + 1 == out_.size()) return false; // the open run takes the last slot
+                out_[n_++] = open_;
+            } else if (out_.empty()) {
+                return false;
+            }
+            open_ = r;
             return true;
         }
-        if (n == out.size()) return false;
-        out[n++] = r;
-        return true;
-    }
+        // How many runs there are, the open one written out.
+        constexpr std::size_t finish() noexcept {
+            if (open_.pages) out_[n_++] = open_;
+            open_ = {};
+            return n_;
+        }
+
+    private:
+        std::span<pinned_run> out_;
+        std::size_t n_ = 0;
+        pinned_run open_{};
+    };
     // A region with its layout worked out once (pin runs on every MAP_DMA's pages).
     struct entry {
         region r;

@@ -1,11 +1,13 @@
 // The walker's per-slot loops (pgtable/detail/slot_kernels.hpp): the vector forms a CPU
-// with AVX2 runs give what the plain loops give, on tables of every format's real words
+// with AVX2 or AVX-512 runs give what the plain loops give, on tables of every format's real words
 // with holes and contiguous entries placed at random; and the contiguous-entry test each
 // format's bit tests reduce to.
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <random>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -13,6 +15,7 @@
 #include <passthru/pgtable/amd_v1.hpp>
 #include <passthru/pgtable/arm_lpae.hpp>
 #include <passthru/pgtable/detail/slot_kernels.hpp>
+#include <passthru/pgtable/dirty_walk.hpp>
 #include <passthru/pgtable/vtd_ss.hpp>
 
 using namespace passthru;
@@ -67,24 +70,64 @@ std::vector<pte_t> random_table(std::mt19937_64& rng) {
     return t;
 }
 
+// The plain harvest of 8 runs: how many it finishes, their masks, the table cleaned.
+struct harvest {
+    std::size_t runs = 0;
+    std::vector<std::uint64_t> masks;
+    std::vector<pte_t> table;
+    bool operator==(const harvest&) const = default;
+};
+template <class F>
+harvest plain_harvest(std::vector<pte_t> table, bool clean) {
+    constexpr slot_test leaf = F::item_leaf_test(0), empty = F::empty_test(0);
+    constexpr bit_test dirty = F::dirty_test();
+    harvest h{8, std::vector<std::uint64_t>(8, 0), {}};
+    for (std::size_t c = 0; c < 8; ++c) {
+        if (!detail::dirty_mask64_plain(table.data() + 64 * c, leaf, empty, dirty, h.masks[c])) {
+            h.runs = c;
+            h.masks[c] = 0;
+            break;
+        }
+        if (clean)
+            for (std::size_t k = 0; k < 64; ++k)
+                if (h.masks[c] >> k & 1) table[64 * c + k] = F::make_clean(table[64 * c + k]);
+    }
+    h.table = std::move(table);
+    return h;
+}
+template <class F, class Kernel>
+harvest kernel_harvest(std::vector<pte_t> table, bool clean, Kernel kernel) {
+    harvest h{0, std::vector<std::uint64_t>(8, 0), {}};
+    h.runs = kernel(table.data(), 8, h.masks.data(), clean);
+    for (std::size_t c = h.runs; c < 8; ++c) h.masks[c] = 0; // unspecified past the runs done
+    h.table = std::move(table);
+    return h;
+}
+
 template <class F>
 void vector_equals_plain(std::uint64_t seed) {
     std::mt19937_64 rng(seed);
     constexpr slot_test leaf = F::item_leaf_test(0), empty = F::empty_test(0);
     constexpr bit_test dirty = F::dirty_test();
+    constexpr pte_t flip = detail::clean_flip<F>();
+    int cleaned = 0, stopped = 0;
     for (int round = 0; round < 200; ++round) {
         const std::vector<pte_t> table = random_table<F>(rng);
-        // dirty_masks: the runs it finishes and their masks.
-        std::vector<std::uint64_t> got(8, ~0ull), want(8, ~0ull);
-        const std::size_t runs = detail::dirty_masks<leaf, empty, dirty>(table.data(), 8, got.data());
-        std::size_t want_runs = 8;
-        for (std::size_t c = 0; c < 8; ++c)
-            if (!detail::dirty_mask64_plain(table.data() + 64 * c, leaf, empty, dirty, want[c])) {
-                want_runs = c;
-                break;
-            }
-        REQUIRE(runs == want_runs);
-        for (std::size_t c = 0; c < runs; ++c) CHECK(got[c] == want[c]);
+        // dirty_masks: the runs it finishes, their masks, and (when cleaning) the table
+        // with exactly their dirty slots cleaned; by the dispatcher and by each vector form
+        // this CPU has.
+        for (const bool clean : {false, true}) {
+            const harvest want = plain_harvest<F>(table, clean);
+            CHECK(kernel_harvest<F>(table, clean, detail::dirty_masks<leaf, empty, dirty, flip>) == want);
+#if defined(__x86_64__) && defined(__GNUC__)
+            if (detail::cpu_has_avx2)
+                CHECK(kernel_harvest<F>(table, clean, detail::dirty_masks_avx2<leaf, empty, dirty, flip>) == want);
+            if (detail::cpu_has_avx512)
+                CHECK(kernel_harvest<F>(table, clean, detail::dirty_masks_avx512<leaf, empty, dirty, flip>) == want);
+#endif
+            cleaned += clean && want.table != table;
+            stopped += want.runs < 8;
+        }
         // clear_while: from a random start, as far as the leaves go.
         std::vector<pte_t> a = table, b = table;
         const std::size_t from = rng() % 512;
@@ -93,6 +136,8 @@ void vector_equals_plain(std::uint64_t seed) {
               detail::clear_while_plain(b.data() + from, n, leaf));
         CHECK(a == b);
     }
+    CHECK(cleaned > 100); // the random tables exercise both outcomes
+    if constexpr (std::is_same_v<F, amd>) CHECK(stopped > 20);
 }
 } // namespace
 

@@ -3,12 +3,16 @@
 //   fill_linear   map: t[i] = v + i·step (g++ -O2 emits it one slot at a time, and even
 //                 -O3 only reaches 16-byte stores where glibc's memset uses 32-byte ones)
 //   clear_while   unmap: validate 32 slots with one AND-reduction, then clear them
-//   dirty_mask64  dirty harvest: 64 slots become one 64-bit mask, without branches
+//   dirty_masks   dirty harvest: 64 slots become one 64-bit mask, without branches, and
+//                 the dirty slots are cleaned (one XOR each)
 // The tests are a format's bit tests (PageTableSlotTests), so one copy of each loop serves
 // every format. On x86-64 with AVX2 (checked once, at start-up) the loops use 32-byte
 // vectors written with the compilers' vector extensions, compiled for AVX2 through
 // target("avx2") and chosen at run time, so users need no -march flag; everywhere else,
-// and in constant evaluation, they are the plain loops. No inline assembly, no intrinsics.
+// and in constant evaluation, they are the plain loops. The harvest has an AVX-512 form
+// too, the only one written with intrinsics: its per-slot results are mask registers,
+// which vector extensions cannot name, and a masked store cleans exactly the dirty slots
+// of a cache line while the line is still in a register. No inline assembly.
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +20,10 @@
 #include <type_traits>
 
 #include <passthru/concepts/page_table_format.hpp>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 namespace passthru::pgtable::detail {
 
@@ -27,6 +35,12 @@ constexpr std::size_t clear_while_plain(pte_t* t, std::size_t n, slot_test test)
     std::size_t i = 0;
     for (; i < n && test(t[i]); ++i) t[i] = 0;
     return i;
+}
+
+// The dirty slots of a 64-slot run cleaned: make_clean on a dirty slot is one XOR with
+// the format's `flip` bits (clean_flip in dirty_walk.hpp).
+constexpr void clean_slots(pte_t* t, std::uint64_t dirty, pte_t flip) noexcept {
+    for (; dirty; dirty &= dirty - 1) t[std::countr_zero(dirty)] ^= flip;
 }
 
 constexpr bool dirty_mask64_plain(const pte_t* t, slot_test leaf, slot_test empty,
@@ -292,10 +306,11 @@ template <slot_test Leaf, slot_test Empty, bit_test Dirty, unsigned Step, class 
 }
 
 // Masks for `chunks` runs of 64 slots, up to the first run that is not all leaves or empty
-// slots; returns how many runs it did.
-template <slot_test Leaf, slot_test Empty, bit_test Dirty>
-[[gnu::target("avx2")]] std::size_t dirty_masks_avx2(const pte_t* t, std::size_t chunks,
-                                                     std::uint64_t* masks) noexcept {
+// slots, each run's dirty slots cleaned (XOR `Flip`) when `clean`; returns how many runs
+// it did.
+template <slot_test Leaf, slot_test Empty, bit_test Dirty, pte_t Flip>
+[[gnu::target("avx2")]] std::size_t dirty_masks_avx2(pte_t* t, std::size_t chunks, std::uint64_t* masks,
+                                                     bool clean) noexcept {
     constexpr slot_test leaf = Leaf, empty = Empty;
     constexpr bit_test dirty = Dirty;
     constexpr bool packed = low_word(leaf) && low_word(empty) && low_word(dirty);
@@ -306,11 +321,139 @@ template <slot_test Leaf, slot_test Empty, bit_test Dirty>
         else
             masks[c] = dirty_mask64<Leaf, Empty, Dirty, 4>(t, load4, odd);
         if (odd) return c;
+        if (clean) clean_slots(t, masks[c], Flip);
+    }
+    return chunks;
+}
+
+// The harvest with AVX-512, each test's result a mask register.
+// `in` AND the lanes of x where T holds, as one masked test (two for a general compare):
+// a chain of holds calls ANDs its tests inside the instructions. Lanes are whole slots
+// (8 per vector) or, where the tests read only bits 0-31, the low words of 16 slots.
+template <class Lanes>
+[[gnu::target("avx512f")]] inline Lanes test_lanes(__m512i x, __m512i m, Lanes in, bool any_set) noexcept {
+    if constexpr (std::is_same_v<Lanes, __mmask8>)
+        return any_set ? _mm512_mask_test_epi64_mask(in, x, m) : _mm512_mask_testn_epi64_mask(in, x, m);
+    else
+        return any_set ? _mm512_mask_test_epi32_mask(in, x, m) : _mm512_mask_testn_epi32_mask(in, x, m);
+}
+template <class Lanes>
+[[gnu::target("avx512f")]] inline Lanes equal_lanes(__m512i x, __m512i v, Lanes in, bool differs) noexcept {
+    if constexpr (std::is_same_v<Lanes, __mmask8>)
+        return differs ? _mm512_mask_cmpneq_epi64_mask(in, x, v) : _mm512_mask_cmpeq_epi64_mask(in, x, v);
+    else
+        return differs ? _mm512_mask_cmpneq_epi32_mask(in, x, v) : _mm512_mask_cmpeq_epi32_mask(in, x, v);
+}
+template <class Lanes>
+[[gnu::target("avx512f")]] inline __m512i broadcast(pte_t v) noexcept {
+    if constexpr (std::is_same_v<Lanes, __mmask8>)
+        return _mm512_set1_epi64(static_cast<long long>(v));
+    else
+        return _mm512_set1_epi32(static_cast<int>(v));
+}
+template <bit_test T, class Lanes>
+[[gnu::target("avx512f")]] inline Lanes mask_holds(__m512i x, Lanes in) noexcept {
+    constexpr bit_test t = T;
+    const __m512i m = broadcast<Lanes>(t.mask);
+    if constexpr (t.mask == 0)
+        return (t.value == 0) != t.differs ? in : Lanes{0};
+    else if constexpr (t.value == 0) // all masked bits clear, or (differs) any set
+        return test_lanes(x, m, in, t.differs);
+    else if constexpr (t.value == t.mask && std::has_single_bit(t.mask))
+        return test_lanes(x, m, in, !t.differs);
+    else
+        return equal_lanes(_mm512_and_si512(x, m), broadcast<Lanes>(t.value), in, t.differs);
+}
+template <slot_test T, class Lanes>
+[[gnu::target("avx512f")]] inline Lanes mask_holds(__m512i x, Lanes in) noexcept {
+    constexpr slot_test t = T;
+    return mask_holds<t.second>(x, mask_holds<t.first>(x, in));
+}
+
+// A bit test in the form (pte & mask) == value, where it has one.
+struct equality {
+    bool exists = false;
+    bit_test test{};
+};
+constexpr equality as_equality(bit_test t) noexcept {
+    if (!t.differs) return {true, t};
+    if (std::has_single_bit(t.mask)) return {true, {t.mask, t.value ^ t.mask}};
+    return {};
+}
+
+// The dirty lanes of x (a lane: a slot, or the low word of one), and in `odd` the lanes
+// that are neither a one-slot leaf nor empty. Only a run without odd lanes is used, so
+// there "a leaf" is "not empty": one test where `empty` is one negatable test, and where
+// that and the dirty test are equalities on disjoint bits, one compare for both (ARM).
+template <slot_test Leaf, slot_test Empty, bit_test Dirty, class Lanes>
+[[gnu::target("avx512f")]] inline Lanes dirty_lanes(__m512i x, Lanes& odd) noexcept {
+    constexpr slot_test leaf = Leaf, empty = Empty;
+    constexpr bit_test dirty = Dirty;
+    constexpr other_test other = other_slots(leaf, empty);
+    constexpr Lanes all = static_cast<Lanes>(~Lanes{0});
+    constexpr bool one_negatable = always(empty.second);
+    constexpr bit_test not_empty{empty.first.mask, empty.first.value, !empty.first.differs};
+    constexpr equality a = as_equality(not_empty), b = as_equality(dirty);
+    constexpr bool merged = one_negatable && a.exists && b.exists && (a.test.mask & b.test.mask) == 0;
+    constexpr bit_test dirty_leaf{a.test.mask | b.test.mask, a.test.value | b.test.value};
+    if constexpr (other.known && !other.never)
+        odd |= mask_holds<other.test>(x, all);
+    else if constexpr (!other.known)
+        odd |= static_cast<Lanes>(~(mask_holds<leaf>(x, all) | mask_holds<empty>(x, all)));
+    if constexpr (merged)
+        return mask_holds<dirty_leaf>(x, all);
+    else if constexpr (one_negatable)
+        return mask_holds<dirty>(x, mask_holds<not_empty>(x, all));
+    else
+        return mask_holds<dirty>(x, mask_holds<leaf>(x, all));
+}
+
+// dirty_masks_avx2's contract with 64-byte vectors: a run's 8 lines stay in registers
+// until the run is known to hold only leaves and empty slots, then one masked store per
+// line writes back exactly its dirty slots, cleaned, so the clean reads nothing again
+// and stores once per line, not once per slot. Where the tests read only bits 0-31
+// (VT-d, AMD-Vi), one permute puts the low words of two lines in one vector and each test
+// covers 16 slots.
+template <slot_test Leaf, slot_test Empty, bit_test Dirty, pte_t Flip>
+[[gnu::target("avx512f")]] std::size_t dirty_masks_avx512(pte_t* t, std::size_t chunks, std::uint64_t* masks,
+                                                          bool clean) noexcept {
+    constexpr bool packed = low_word(Leaf) && low_word(Empty) && low_word(Dirty);
+    // The low words of two lines' slots, in slot order.
+    const __m512i low_words = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i flip = _mm512_set1_epi64(static_cast<long long>(Flip));
+    for (std::size_t c = 0; c < chunks; ++c, t += 64) {
+        __m512i x[8];
+        std::uint64_t bits = 0;
+        bool odd = false;
+        if constexpr (packed) {
+            __mmask16 o = 0;
+            for (std::size_t l = 0; l < 8; l += 2) {
+                x[l] = _mm512_loadu_si512(t + 8 * l);
+                x[l + 1] = _mm512_loadu_si512(t + 8 * l + 8);
+                const __m512i w = _mm512_permutex2var_epi32(x[l], low_words, x[l + 1]);
+                bits |= std::uint64_t{dirty_lanes<Leaf, Empty, Dirty>(w, o)} << (8 * l);
+            }
+            odd = o != 0;
+        } else {
+            __mmask8 o = 0;
+            for (std::size_t l = 0; l < 8; ++l) {
+                x[l] = _mm512_loadu_si512(t + 8 * l);
+                bits |= std::uint64_t{dirty_lanes<Leaf, Empty, Dirty>(x[l], o)} << (8 * l);
+            }
+            odd = o != 0;
+        }
+        if (odd) return c;
+        masks[c] = bits;
+        if (clean && bits)
+            for (std::size_t l = 0; l < 8; ++l)
+                if (const auto d = static_cast<__mmask8>(bits >> (8 * l)))
+                    _mm512_mask_storeu_epi64(t + 8 * l, d, _mm512_xor_si512(x[l], flip));
     }
     return chunks;
 }
 
 inline const bool cpu_has_avx2 = __builtin_cpu_supports("avx2");
+inline const bool cpu_has_avx512 = __builtin_cpu_supports("avx512f");
 #endif
 
 // t[i] = v + i·step for i < n.
@@ -332,18 +475,22 @@ constexpr std::size_t clear_while(pte_t* t, std::size_t n) noexcept {
 }
 
 // masks[c] bit k: t[64c + k] passes `Leaf` and `Dirty`, for each run of 64 slots up to the
-// first that holds a slot neither `Leaf` nor `Empty` (a contiguous entry); returns how many
-// runs it did.
-template <slot_test Leaf, slot_test Empty, bit_test Dirty>
-constexpr std::size_t dirty_masks(const pte_t* t, std::size_t chunks, std::uint64_t* masks) noexcept {
+// first that holds a slot neither `Leaf` nor `Empty` (a contiguous entry); when `clean`,
+// the dirty slots of those runs are XORed with `Flip`. Returns how many runs it did.
+template <slot_test Leaf, slot_test Empty, bit_test Dirty, pte_t Flip>
+constexpr std::size_t dirty_masks(pte_t* t, std::size_t chunks, std::uint64_t* masks, bool clean) noexcept {
 #if defined(__x86_64__) && defined(__GNUC__)
+    if (!std::is_constant_evaluated() && cpu_has_avx512)
+        return dirty_masks_avx512<Leaf, Empty, Dirty, Flip>(t, chunks, masks, clean);
     if (!std::is_constant_evaluated() && cpu_has_avx2)
-        return dirty_masks_avx2<Leaf, Empty, Dirty>(t, chunks, masks);
+        return dirty_masks_avx2<Leaf, Empty, Dirty, Flip>(t, chunks, masks, clean);
 #endif
     constexpr slot_test leaf = Leaf, empty = Empty;
     constexpr bit_test dirty = Dirty;
-    for (std::size_t c = 0; c < chunks; ++c)
+    for (std::size_t c = 0; c < chunks; ++c) {
         if (!dirty_mask64_plain(t + 64 * c, leaf, empty, dirty, masks[c])) return c;
+        if (clean) clean_slots(t + 64 * c, masks[c], Flip);
+    }
     return chunks;
 }
 
