@@ -119,7 +119,9 @@ struct slot_test {
 //   item_leaf_test(level)  the slot is a leaf of exactly one item (classify == leaf and
 //                          leaf_size_lg2 == item_lg2)
 //   empty_test(level)      classify == empty
-//   dirty_test()           is_dirty, for a DirtyTrackingFormat
+//   dirty_test()           is_dirty, for a DirtyTrackingFormat; make_clean must then change
+//                          the same bits of every slot it accepts (the vector harvest
+//                          cleans with one XOR, pgtable::detail::clean_flip)
 template <class F>
 concept PageTableSlotTests = PageTableFormat<F> && requires(unsigned level) {
     { F::item_leaf_test(level) } -> std::same_as<slot_test>;
