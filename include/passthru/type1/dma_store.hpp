@@ -204,6 +204,7 @@ public:
         std::size_t c = pos.c_, k = pos.k_;
         const std::uint32_t id = top_chunk_[c];
         chunk& ch = chunks_[id];
+        record(ch.rec[k]) = R{}; // release what it holds now (a dma's dirty bitmap), not at reuse
         free_slots_.push_back(ch.rec[k]);
         std::copy(ch.first.begin() + static_cast<std::ptrdiff_t>(k + 1),
                   ch.first.begin() + static_cast<std::ptrdiff_t>(ch.n),

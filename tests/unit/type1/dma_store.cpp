@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <random>
 #include <type_traits>
 #include <vector>
@@ -208,4 +209,32 @@ TEST_CASE("SEMANTICS 2: a record's address is stable while it is stored", "[type
     for (std::uint64_t i = 0; i < 5000; i += 3) s.erase(s.find(iova{0x200000 + i * 0x1000}));
     REQUIRE(&*s.find(iova{0x100000}) == kept);
     REQUIRE(kept->tag == 42);
+}
+
+namespace {
+// A record holding a resource, as a dma holds its dirty bitmap.
+struct holding {
+    passthru::iova iova{};
+    std::uint64_t size = 0;
+    std::shared_ptr<int> held{};
+};
+template <class Store>
+void erase_releases() {
+    Store s;
+    const auto res = std::make_shared<int>(1);
+    s.insert({iova{0x1000}, 0x1000, res});
+    s.insert({iova{0x4000}, 0x1000, res});
+    REQUIRE(res.use_count() == 3);
+    s.erase(s.find(iova{0x1000}));
+    CHECK(res.use_count() == 2); // not kept in the freed slot until it is reused
+    s.insert({iova{0x8000}, 0x1000, {}});
+    CHECK(res.use_count() == 2);
+    s.clear();
+    CHECK(res.use_count() == 1);
+}
+} // namespace
+
+TEST_CASE("SEMANTICS 2: an erased mapping releases what its record holds at once", "[type1][store]") {
+    erase_releases<dma_store<holding>>();
+    erase_releases<kernel_dma_tree<holding>>();
 }
