@@ -37,6 +37,15 @@ static_assert(amd_other.test(amd::make_leaf(phys_addr{0}, 0, 16, prot::read)) &&
               !amd_other.test(amd::make_leaf(phys_addr{0}, 0, 12, prot::read)) &&
               !amd_other.test(0));
 
+// Where "a dirty leaf" is one equality (detail::dirty_leaf_equality): ARM's type, DBM and
+// AP[2]; AMD-Vi's PR and D; not VT-d, whose "present" is either of two bits.
+constexpr auto arm_dirty_leaf = detail::dirty_leaf_equality(arm::empty_test(0), arm::dirty_test());
+static_assert(arm_dirty_leaf.exists && arm_dirty_leaf.test.mask == (arm::dirty_test().mask | 3) &&
+              arm_dirty_leaf.test.value == (arm::dirty_test().value | 3) && !arm_dirty_leaf.test.differs);
+constexpr auto amd_dirty_leaf = detail::dirty_leaf_equality(amd::empty_test(0), amd::dirty_test());
+static_assert(amd_dirty_leaf.exists && amd_dirty_leaf.test.mask == 0x41 && amd_dirty_leaf.test.value == 0x41);
+static_assert(!detail::dirty_leaf_equality(vtd::empty_test(0), vtd::dirty_test()).exists);
+
 // VT-d's and AMD-Vi's harvest tests read only the low words (8 slots per vector); ARM's
 // dirty test reads DBM, bit 51.
 static_assert(detail::low_word(vtd::item_leaf_test(0)) && detail::low_word(vtd::dirty_test()));

@@ -233,6 +233,29 @@ constexpr other_test other_slots(slot_test leaf, slot_test empty) noexcept {
     return {false, true, {a, not_b}};
 }
 
+// A bit test in the form (pte & mask) == value, where it has one.
+struct equality {
+    bool exists = false;
+    bit_test test{};
+};
+constexpr equality as_equality(bit_test t) noexcept {
+    if (!t.differs) return {true, t};
+    if (std::has_single_bit(t.mask)) return {true, {t.mask, t.value ^ t.mask}};
+    return {};
+}
+
+// "A dirty leaf" as one equality, for runs that hold only leaves and empty slots (where
+// a leaf is a slot that is not empty): where `empty` is one test whose negation and the
+// dirty test are equalities on disjoint bits (ARM: type 0b11, DBM set, AP[2] clear), one
+// compare per vector instead of two tests and their combination.
+constexpr equality dirty_leaf_equality(slot_test empty, bit_test dirty) noexcept {
+    if (!always(empty.second)) return {};
+    const equality a = as_equality({empty.first.mask, empty.first.value, !empty.first.differs});
+    const equality b = as_equality(dirty);
+    if (!a.exists || !b.exists || (a.test.mask & b.test.mask) != 0) return {};
+    return {true, {a.test.mask | b.test.mask, a.test.value | b.test.value}};
+}
+
 // The same tests on 32-bit words: the low halves of 8 slots in one vector, for formats
 // whose tests read only bits 0-31 (VT-d, AMD-Vi), so one vector operation tests 8 slots.
 using word_x8 = std::uint32_t __attribute__((vector_size(32)));
@@ -274,18 +297,15 @@ template <slot_test Leaf, slot_test Empty, bit_test Dirty, unsigned Step, class 
     constexpr slot_test leaf = Leaf, empty = Empty;
     constexpr bit_test dirty = Dirty;
     constexpr other_test other = other_slots(leaf, empty);
-    // Where every slot is a leaf or empty and both the leaf test and the dirty test are
-    // equalities on disjoint bits, "a dirty leaf" is one equality (ARM: type 0b11, DBM set,
-    // AP[2] clear): one compare per vector instead of two tests and their combination.
-    constexpr bool one_compare = other.never && !leaf.first.differs && always(leaf.second) && !dirty.differs &&
-                                 (leaf.first.mask & dirty.mask) == 0;
-    constexpr bit_test dirty_leaf{leaf.first.mask | dirty.mask, leaf.first.value | dirty.value};
+    // Where every slot is a leaf or empty (no odd slots to collect), one compare may do.
+    constexpr equality dirty_leaf = dirty_leaf_equality(empty, dirty);
+    constexpr bool one_compare = other.never && dirty_leaf.exists;
     decltype(sign_holds(load(t), empty)) odd = {};
     std::uint64_t bits = 0;
     for (std::size_t k = 0; k < 64; k += Step) {
         const auto x = load(t + k);
         if constexpr (one_compare) {
-            bits |= std::uint64_t{lane_bits(sign_holds(x, dirty_leaf))} << k;
+            bits |= std::uint64_t{lane_bits(sign_holds(x, dirty_leaf.test))} << k;
             continue;
         }
         decltype(odd) is_leaf;
@@ -370,21 +390,10 @@ template <slot_test T, class Lanes>
     return mask_holds<t.second>(x, mask_holds<t.first>(x, in));
 }
 
-// A bit test in the form (pte & mask) == value, where it has one.
-struct equality {
-    bool exists = false;
-    bit_test test{};
-};
-constexpr equality as_equality(bit_test t) noexcept {
-    if (!t.differs) return {true, t};
-    if (std::has_single_bit(t.mask)) return {true, {t.mask, t.value ^ t.mask}};
-    return {};
-}
-
 // The dirty lanes of x (a lane: a slot, or the low word of one), and in `odd` the lanes
 // that are neither a one-slot leaf nor empty. Only a run without odd lanes is used, so
-// there "a leaf" is "not empty": one test where `empty` is one negatable test, and where
-// that and the dirty test are equalities on disjoint bits, one compare for both (ARM).
+// there "a leaf" is "not empty": one test where `empty` is one negatable test, one compare
+// for both where dirty_leaf_equality allows it (ARM).
 template <slot_test Leaf, slot_test Empty, bit_test Dirty, class Lanes>
 [[gnu::target("avx512f")]] inline Lanes dirty_lanes(__m512i x, Lanes& odd) noexcept {
     constexpr slot_test leaf = Leaf, empty = Empty;
@@ -393,15 +402,13 @@ template <slot_test Leaf, slot_test Empty, bit_test Dirty, class Lanes>
     constexpr Lanes all = static_cast<Lanes>(~Lanes{0});
     constexpr bool one_negatable = always(empty.second);
     constexpr bit_test not_empty{empty.first.mask, empty.first.value, !empty.first.differs};
-    constexpr equality a = as_equality(not_empty), b = as_equality(dirty);
-    constexpr bool merged = one_negatable && a.exists && b.exists && (a.test.mask & b.test.mask) == 0;
-    constexpr bit_test dirty_leaf{a.test.mask | b.test.mask, a.test.value | b.test.value};
+    constexpr equality dirty_leaf = dirty_leaf_equality(empty, dirty);
     if constexpr (other.known && !other.never)
         odd |= mask_holds<other.test>(x, all);
     else if constexpr (!other.known)
         odd |= static_cast<Lanes>(~(mask_holds<leaf>(x, all) | mask_holds<empty>(x, all)));
-    if constexpr (merged)
-        return mask_holds<dirty_leaf>(x, all);
+    if constexpr (dirty_leaf.exists)
+        return mask_holds<dirty_leaf.test>(x, all);
     else if constexpr (one_negatable)
         return mask_holds<dirty>(x, mask_holds<not_empty>(x, all));
     else
