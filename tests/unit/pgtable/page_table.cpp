@@ -340,6 +340,39 @@ TEMPLATE_TEST_CASE("PGTABLE §8: a whole leaf table harvested into a bitmap that
     for (std::size_t s : {0, 60, 61, 511}) CHECK((leaves[s] & M::dirty_bit) == 0);
 }
 
+TEMPLATE_TEST_CASE("PGTABLE §8: a whole leaf table's harvest syncs and gathers exactly the span of its dirty slots",
+                   "", mock, mock_plain) {
+    using M = TestType;
+    // Dirty slots 70 and 200: the first and last dirty runs (1 and 3) are neither the
+    // table's first nor its last, and neither slot starts or ends its run.
+    table_fixture<M> fx;
+    auto created = page_table<M, arena_allocator, passthru::testing::sync_recorder>::create(fx.arena);
+    REQUIRE(created);
+    auto& t = *created;
+    REQUIRE(t.map(iova{2 * MiB}, phys_addr{0}, 2 * MiB, rw, pgsize_bitmap{4 * KiB}));
+    pte_t* leaves = passthru::testing::leaf_table<M>(t, fx.arena, 2 * MiB);
+    REQUIRE(leaves != nullptr);
+    for (std::size_t s : {70, 200}) leaves[s] |= M::dirty_bit;
+    const bool clear = GENERATE(true, false);
+    t.hooks().events.clear();
+    std::array<std::uint64_t, 8> words{};
+    dirty_bitmap bits{iova{2 * MiB}, 4 * KiB, words};
+    iotlb_gather g;
+    REQUIRE(t.read_and_clear_dirty(iova{2 * MiB}, 2 * MiB, bits, g, clear));
+    const std::array<std::uint64_t, 8> expect{0, std::uint64_t{1} << 6, 0, std::uint64_t{1} << 8, 0, 0, 0, 0};
+    CHECK(words == expect);
+    if (clear) {
+        CHECK(g.range == interval{2 * MiB + 70 * 4 * KiB, 2 * MiB + 201 * 4 * KiB - 1});
+        REQUIRE(t.hooks().events.size() == 131);
+        CHECK(t.hooks().events.front().slot == leaves + 70);
+        CHECK(t.hooks().events.back().slot == leaves + 200);
+    } else {
+        CHECK(!g.range);
+        CHECK(t.hooks().events.empty());
+    }
+    for (std::size_t s : {70, 200}) CHECK(((leaves[s] & M::dirty_bit) == 0) == clear);
+}
+
 TEST_CASE("page_table: hooks see every written slot, and a table before its parent descriptor") {
     table_fixture<mock> fx;
     auto created = page_table<mock, arena_allocator, passthru::testing::sync_recorder>::create(fx.arena);
