@@ -191,9 +191,9 @@ void bm_container_map(benchmark::State& state) {
             }
             return seconds(t0, clock_type::now());
         };
-        // Each goes first in every other iteration: whichever maps second ran 1.3-1.6x
-        // faster (Zen 4), an order effect that decided the ratio when the bare table always
-        // went second.
+        // Each goes first in every other iteration: the bare table's scattered map took
+        // 5.7 ms right after the container's and about 9.4 ms before it (Zen 4), an order
+        // effect that decided the ratio while the bare table always went second.
         const bool bare_first = round++ % 2 == 1;
         const double tb0 = bare_first ? bare_map() : 0;
         const double tc = container_map();
