@@ -8,6 +8,8 @@
 //                       <op>_map_ns    std::map
 //                       <op>_x         map time / store time (targets: lookup >= 4,
 //                                      insert and erase >= 3; issue #7)
+//   dma_store_65535_latency   the same lookups made one after another, each waiting for
+//                     the one before: latency_ns, latency_map_ns, latency_x.
 //   container_map_1GiB/<memory>   MAP_DMA of 1 GiB on a VT-d container through the
 //                     in-memory pinner (scattered 4K frames, or 2M-contiguous memory),
 //                     against the bare page-table map of the same runs, each going
@@ -57,32 +59,46 @@ double seconds(clock_type::time_point a, clock_type::time_point b) {
     return std::chrono::duration<double>(b - a).count();
 }
 
-void bm_store(benchmark::State& state) {
-    constexpr std::size_t live = 65535, batch = 1024;
-    constexpr std::uint64_t space = std::uint64_t{4} << 30, slot = space / live; // one record per slot
-    std::mt19937_64 rng(7);
+// 65,535 records scattered over 4 GiB, in the store and in a std::map, inserted in a
+// random order.
+struct store_rig {
+    static constexpr std::size_t live = 65535, batch = 1024;
+    std::mt19937_64 rng{7};
     std::vector<mapping> recs;
-    for (std::size_t i = 0; i < live; ++i) {
-        const std::uint64_t size = (1 + rng() % 8) * 4096; // <= 32K, slot is ~64K
-        const std::uint64_t off = (rng() % ((slot - size) / 4096)) * 4096;
-        recs.push_back({iova{i * slot + off}, size, 0x7f00'0000'0000 + i * slot, size, 3, 0, 1});
-    }
-    std::shuffle(recs.begin(), recs.end(), rng);
     type1::dma_store<mapping> store;
     std::map<std::uint64_t, mapping> map;
-    for (const auto& r : recs) {
-        store.insert(r);
-        map.emplace(r.iova.value, r);
+
+    store_rig() {
+        constexpr std::uint64_t space = std::uint64_t{4} << 30, slot = space / live; // one record per slot
+        for (std::size_t i = 0; i < live; ++i) {
+            const std::uint64_t size = (1 + rng() % 8) * 4096; // <= 32K, slot is ~64K
+            const std::uint64_t off = (rng() % ((slot - size) / 4096)) * 4096;
+            recs.push_back({iova{i * slot + off}, size, 0x7f00'0000'0000 + i * slot, size, 3, 0, 1});
+        }
+        std::shuffle(recs.begin(), recs.end(), rng);
+        for (const auto& r : recs) {
+            store.insert(r);
+            map.emplace(r.iova.value, r);
+        }
     }
-    std::vector<std::uint64_t> probes(batch);
-    double t_look = 0, t_look_map = 0, t_ins = 0, t_ins_map = 0, t_era = 0, t_era_map = 0;
-    std::size_t round = 0;
-    for (auto _ : state) {
-        // Lookups at random IOVAs inside random records (each found).
+    // Random IOVAs inside random records (each found).
+    void draw(std::vector<std::uint64_t>& probes) {
         for (auto& p : probes) {
             const mapping& r = recs[rng() % live];
             p = r.iova.value + rng() % r.size;
         }
+    }
+};
+
+void bm_store(benchmark::State& state) {
+    store_rig rig;
+    auto& [rng, recs, store, map] = rig;
+    constexpr std::size_t live = store_rig::live, batch = store_rig::batch;
+    std::vector<std::uint64_t> probes(batch);
+    double t_look = 0, t_look_map = 0, t_ins = 0, t_ins_map = 0, t_era = 0, t_era_map = 0;
+    std::size_t round = 0;
+    for (auto _ : state) {
+        rig.draw(probes);
         std::uint64_t sum = 0;
         auto t0 = clock_type::now();
         for (std::uint64_t p : probes) sum += store.containing(iova{p})->vaddr;
@@ -123,6 +139,38 @@ void bm_store(benchmark::State& state) {
     state.counters["insert_x"] = t_ins_map / t_ins;
 }
 BENCHMARK(bm_store)->Name("dma_store_65535")->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+// The same lookups made one after another, each address depending on the previous answer
+// (through `chain`, always 0): the latency one MAP_DMA or UNMAP_DMA sees, where
+// dma_store_65535 lets the CPU overlap independent lookups. Counters per lookup:
+// latency_ns (the store), latency_map_ns (std::map), latency_x (map / store).
+void bm_store_latency(benchmark::State& state) {
+    store_rig rig;
+    std::vector<std::uint64_t> probes(store_rig::batch);
+    static volatile std::uint64_t zero = 0;
+    const std::uint64_t dep = zero; // 0, unknown to the compiler
+    double t_store = 0, t_map = 0;
+    std::uint64_t chain = 0;
+    for (auto _ : state) {
+        rig.draw(probes);
+        auto t0 = clock_type::now();
+        for (std::uint64_t p : probes) chain = rig.store.containing(iova{p + (chain & dep)})->vaddr;
+        auto t1 = clock_type::now();
+        rig.draw(probes);
+        auto t2 = clock_type::now();
+        for (std::uint64_t p : probes) chain = std::prev(rig.map.upper_bound(p + (chain & dep)))->second.vaddr;
+        auto t3 = clock_type::now();
+        benchmark::DoNotOptimize(chain);
+        t_store += seconds(t0, t1);
+        t_map += seconds(t2, t3);
+        state.SetIterationTime(seconds(t0, t1));
+    }
+    const double ops = static_cast<double>(state.iterations()) * store_rig::batch;
+    state.counters["latency_ns"] = t_store / ops * 1e9;
+    state.counters["latency_map_ns"] = t_map / ops * 1e9;
+    state.counters["latency_x"] = t_map / t_store;
+}
+BENCHMARK(bm_store_latency)->Name("dma_store_65535_latency")->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 // A VT-d container wired to an arena and the in-memory pinner.
 using vtd_platform = x86_vtd_ir<>;
