@@ -8,8 +8,8 @@
 //                       <op>_map_ns    std::map
 //                       <op>_x         map time / store time (targets: lookup >= 4,
 //                                      insert and erase >= 3; issue #7)
-//   dma_store_65535_latency   the same lookups made one after another, each waiting for
-//                     the one before: latency_ns, latency_map_ns, latency_x.
+//   dma_store_65535_latency   lookups like those, made one after another, each waiting
+//                     for the one before: latency_ns, latency_map_ns, latency_x.
 //   container_map_1GiB/<memory>   MAP_DMA of 1 GiB on a VT-d container through the
 //                     in-memory pinner (scattered 4K frames, or 2M-contiguous memory),
 //                     against the bare page-table map of the same runs, each going
@@ -140,9 +140,9 @@ void bm_store(benchmark::State& state) {
 }
 BENCHMARK(bm_store)->Name("dma_store_65535")->UseManualTime()->Unit(benchmark::kMicrosecond);
 
-// The same lookups made one after another, each address depending on the previous answer
-// (through `chain`, always 0): the latency one MAP_DMA or UNMAP_DMA sees, where
-// dma_store_65535 lets the CPU overlap independent lookups. Counters per lookup:
+// Lookups like dma_store_65535's, made one after another, each address depending on the
+// previous answer (through `chain`, always 0): the latency one MAP_DMA or UNMAP_DMA sees,
+// where dma_store_65535 lets the CPU overlap independent lookups. Counters per lookup:
 // latency_ns (the store), latency_map_ns (std::map), latency_x (map / store).
 void bm_store_latency(benchmark::State& state) {
     store_rig rig;
