@@ -12,14 +12,14 @@
 //                     for the one before: latency_ns, latency_map_ns, latency_x.
 //   container_map_1GiB/<memory>   MAP_DMA of 1 GiB on a VT-d container through the
 //                     in-memory pinner (scattered 4K frames, or 2M-contiguous memory),
-//                     against the bare page-table map of the same runs, each going
-//                     first in every other iteration. Counter x = container / bare
-//                     (target <= 1.5).
+//                     against the bare page-table map of the same runs. Counter x =
+//                     container / bare (target <= 1.5).
 //   container_65535_maps_unmap_all   65,535 separate 4K MAP_DMAs then one UNMAP_ALL,
 //                     against the bare table mapping and unmapping the same pages (x).
 //   container_replay_65535   attaching a group of a second IOMMU unit to a container
 //                     holding 65,535 4K mappings (A17 replay), against mapping the same
 //                     pages into a fresh table (x).
+//                   In all three the container and the bare table take turns going first.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -27,6 +27,7 @@
 #include <iterator>
 #include <map>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -57,6 +58,25 @@ struct mapping {
 
 double seconds(clock_type::time_point a, clock_type::time_point b) {
     return std::chrono::duration<double>(b - a).count();
+}
+
+// Times two steps, each going first in every other round: whichever of the container and
+// the bare table ran second was faster (on Zen 4, the bare table's scattered 1 GiB map took
+// 5.7 ms right after the container's and about 9.4 ms before it), so a fixed order decided
+// the ratio. Returns {a's time, b's time}.
+template <class A, class B>
+std::pair<double, double> in_turns(std::size_t round, A&& a, B&& b) {
+    const auto timed = [](auto& step) {
+        const auto t0 = clock_type::now();
+        step();
+        return seconds(t0, clock_type::now());
+    };
+    if (round % 2 == 1) {
+        const double tb = timed(b);
+        return {timed(a), tb};
+    }
+    const double ta = timed(a);
+    return {ta, timed(b)};
 }
 
 // 65,535 records scattered over 4 GiB, in the store and in a std::map, inserted in a
@@ -225,27 +245,15 @@ void bm_container_map(benchmark::State& state) {
         if (!c.attach(type1::group{.id = 1})) state.SkipWithError("attach");
         auto bare = vtd_table::create(r.bare_arena);
         if (!bare) state.SkipWithError("table");
-        const auto container_map = [&] {
-            const auto t0 = clock_type::now();
-            if (!c.map(iova{gib}, gib, ram_va, prot_rw)) state.SkipWithError("map");
-            return seconds(t0, clock_type::now());
-        };
-        const auto bare_map = [&] {
-            const auto t0 = clock_type::now();
-            std::uint64_t io = gib;
-            for (const auto& [pa, len] : runs) {
-                if (!bare->map(iova{io}, pa, len, prot_rw | prot::cache, sizes)) state.SkipWithError("bare map");
-                io += len;
-            }
-            return seconds(t0, clock_type::now());
-        };
-        // Each goes first in every other iteration: the bare table's scattered map took
-        // 5.7 ms right after the container's and about 9.4 ms before it (Zen 4), an order
-        // effect that decided the ratio while the bare table always went second.
-        const bool bare_first = round++ % 2 == 1;
-        const double tb0 = bare_first ? bare_map() : 0;
-        const double tc = container_map();
-        const double tb = bare_first ? tb0 : bare_map();
+        const auto [tc, tb] = in_turns(
+            round++, [&] { if (!c.map(iova{gib}, gib, ram_va, prot_rw)) state.SkipWithError("map"); },
+            [&] {
+                std::uint64_t io = gib;
+                for (const auto& [pa, len] : runs) {
+                    if (!bare->map(iova{io}, pa, len, prot_rw | prot::cache, sizes)) state.SkipWithError("bare map");
+                    io += len;
+                }
+            });
         t_c += tc;
         t_b += tb;
         state.SetIterationTime(tc);
@@ -262,31 +270,36 @@ void bm_container_many(benchmark::State& state) {
     rig r(type1::memory_pinner::backing::scattered);
     const pgsize_bitmap sizes = vtd_iommu::pgsizes;
     double t_c = 0, t_b = 0;
+    std::size_t round = 0;
     for (auto _ : state) {
         vtd_container c(type1::iommu_mode::v2, r.factory, r.pinner);
         if (!c.attach(type1::group{.id = 1})) state.SkipWithError("attach");
         std::array<type1::pinned_run, 1> pg{};
-        auto t0 = clock_type::now();
-        for (std::uint64_t i = 0; i < n; ++i)
-            if (!c.map(iova{gib + i * page}, page, ram_va + i * page, prot_rw)) state.SkipWithError("map");
-        auto all = c.unmap_all();
-        auto t1 = clock_type::now();
-        if (!all || *all != n * page) state.SkipWithError("unmap_all");
         auto bare = vtd_table::create(r.bare_arena);
-        auto t2 = clock_type::now();
-        for (std::uint64_t i = 0; i < n; ++i) {
-            (void)r.pinner.pin(ram_va + i * page, 1, true, pg);
-            if (!bare->map(iova{gib + i * page}, pg[0].pa, page, prot_rw | prot::cache, sizes)) state.SkipWithError("bare");
-        }
-        for (std::uint64_t i = 0; i < n; ++i) {
-            const auto pa = bare->iova_to_phys(iova{gib + i * page});
-            (void)bare->unmap(iova{gib + i * page}, page);
-            r.pinner.unpin(*pa, 1);
-        }
-        auto t3 = clock_type::now();
-        t_c += seconds(t0, t1);
-        t_b += seconds(t2, t3);
-        state.SetIterationTime(seconds(t0, t1));
+        if (!bare) state.SkipWithError("table");
+        const auto [tc, tb] = in_turns(
+            round++,
+            [&] {
+                for (std::uint64_t i = 0; i < n; ++i)
+                    if (!c.map(iova{gib + i * page}, page, ram_va + i * page, prot_rw)) state.SkipWithError("map");
+                auto all = c.unmap_all();
+                if (!all || *all != n * page) state.SkipWithError("unmap_all");
+            },
+            [&] {
+                for (std::uint64_t i = 0; i < n; ++i) {
+                    (void)r.pinner.pin(ram_va + i * page, 1, true, pg);
+                    if (!bare->map(iova{gib + i * page}, pg[0].pa, page, prot_rw | prot::cache, sizes))
+                        state.SkipWithError("bare");
+                }
+                for (std::uint64_t i = 0; i < n; ++i) {
+                    const auto pa = bare->iova_to_phys(iova{gib + i * page});
+                    (void)bare->unmap(iova{gib + i * page}, page);
+                    r.pinner.unpin(*pa, 1);
+                }
+            });
+        t_c += tc;
+        t_b += tb;
+        state.SetIterationTime(tc);
     }
     state.counters["bare_ms"] = t_b / static_cast<double>(state.iterations()) * 1e3;
     state.counters["x"] = t_c / t_b;
@@ -302,32 +315,36 @@ void bm_container_replay(benchmark::State& state) {
     for (std::uint64_t i = 0; i < n; ++i)
         if (!c.map(iova{gib + i * page}, page, ram_va + i * page, prot_rw)) state.SkipWithError("map");
     double t_c = 0, t_b = 0;
+    std::size_t round = 0;
     for (auto _ : state) {
-        auto t0 = clock_type::now();
-        auto a = c.attach(type1::group{.id = 2, .iommu_unit = 1});
-        auto t1 = clock_type::now();
-        if (!a || c.domain_count() != 2) state.SkipWithError("replay");
+        auto bare = vtd_table::create(r.bare_arena);
+        if (!bare) state.SkipWithError("table");
+        const auto [tc, tb] = in_turns(
+            round++,
+            [&] {
+                auto a = c.attach(type1::group{.id = 2, .iommu_unit = 1});
+                if (!a || c.domain_count() != 2) state.SkipWithError("replay");
+            },
+            [&] {
+                std::uint64_t io = gib;
+                for (std::uint64_t i = 0; i < n; ++i) {
+                    const auto pa = c.domain(c.domain_count() - 1).dom.iova_to_phys(iova{io});
+                    if (!bare->map(iova{io}, *pa, page, prot_rw | prot::cache, sizes)) state.SkipWithError("bare");
+                    io += page;
+                }
+            });
         state.PauseTiming();
         (void)c.detach(2);
-        state.ResumeTiming();
-        auto bare = vtd_table::create(r.bare_arena);
-        auto t2 = clock_type::now();
-        std::uint64_t io = gib;
-        for (std::uint64_t i = 0; i < n; ++i) {
-            const auto pa = c.domain(0).dom.iova_to_phys(iova{io});
-            if (!bare->map(iova{io}, *pa, page, prot_rw | prot::cache, sizes)) state.SkipWithError("bare");
-            io += page;
-        }
-        auto t3 = clock_type::now();
         (void)bare->unmap(iova{gib}, n * page);
-        t_c += seconds(t0, t1);
-        t_b += seconds(t2, t3);
-        state.SetIterationTime(seconds(t0, t1));
+        state.ResumeTiming();
+        t_c += tc;
+        t_b += tb;
+        state.SetIterationTime(tc);
     }
     state.counters["bare_ms"] = t_b / static_cast<double>(state.iterations()) * 1e3;
     state.counters["x"] = t_c / t_b;
 }
-BENCHMARK(bm_container_replay)->Name("container_replay_65535")->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(bm_container_replay)->Name("container_replay_65535")->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(6);
 
 } // namespace
 
