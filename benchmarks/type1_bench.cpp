@@ -112,7 +112,9 @@ struct store_rig {
 
 void bm_store(benchmark::State& state) {
     store_rig rig;
-    auto& [rng, recs, store, map] = rig;
+    const auto& recs = rig.recs;
+    auto& store = rig.store;
+    auto& map = rig.map;
     constexpr std::size_t live = store_rig::live, batch = store_rig::batch;
     std::vector<std::uint64_t> probes(batch);
     double t_look = 0, t_look_map = 0, t_ins = 0, t_ins_map = 0, t_era = 0, t_era_map = 0;

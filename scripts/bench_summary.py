@@ -3,11 +3,11 @@
 repetitions), with the CPU model and the umbrella header's compile time."""
 import json
 import pathlib
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
-import re
 import time
 
 root = pathlib.Path(sys.argv[1])
