@@ -5,14 +5,25 @@
 // ending at or after an IOVA (every unmap walk and overlap test), ordered walks from there,
 // and insert/erase one record at a time.
 //
-// Layout: a two-level sorted index over a stable pool. Records live in a pool of fixed
-// blocks with a free list, so a record's address never changes while it is stored. The index is a list of
-// chunks of up to 64 (first IOVA, pool slot) pairs in order; a top array holds each
-// chunk's first IOVA and a summary every 8th of those. A lookup is three branch-free
-// binary searches over packed keys (~260 summary keys at 65,535 records, 8 top keys (one line), 64
-// chunk keys), with each cold array's lines requested at once: about two cache misses
-// (the chunk, the record) where a node-based tree chases one per level. Chunks split when full and merge with their successor
-// when the two fit in half a chunk, so a chunk holds 32-64 entries in steady state.
+// Layout: a B+tree whose leaves hold the records themselves. At 65,535 records neither the
+// records nor any tree over them fits a cache, so what an operation costs is how often it
+// waits on memory. A lookup waits once: the inner nodes (IOVAs only, a few hundred KB) stay
+// in cache, and a leaf is a handful of lines requested together, so the record is on its way
+// before the search inside the leaf begins (a tree that keeps its records apart from its
+// keys waits twice, a node-based tree once per level).
+// A leaf keeps its sorted first-IOVAs in one line and its records in fixed slots: a word of
+// 4-bit slot numbers gives them in IOVA order, the free slots after the used ones. An insert
+// writes one record, the key line and that word; an erase the key line and that word.
+// The price: a record moves when its leaf splits, merges or borrows, so no reference to a
+// record survives a change to the store (iterators are positions, and go stale the same way).
+//
+// A separator is a fence in the IOVA space: every record under the children to its left
+// ends below it, every record to its right starts at or above it. So the record holding an
+// IOVA, and the first record ending at or after it, are in the one leaf a descent reaches
+// (or, for the latter, at the start of the next), and erasing a leaf's first record moves no
+// fence. Leaves link to the next for ordered walks. A node that falls below half full
+// borrows from or merges with a sibling; a leaf split at the top of the space keeps the
+// full leaf (ascending fills, a VMM laying out guest RAM, pack leaves full).
 // Everything is constexpr: a static-partitioning hypervisor can build its whole DMA layout
 // in constant evaluation.
 #include <algorithm>
@@ -21,12 +32,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
-#include <optional>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <passthru/core/address.hpp>
 #include <passthru/core/interval.hpp>
+#include <passthru/type1/detail/leaf_keys.hpp>
 
 namespace passthru::type1 {
 
@@ -40,26 +52,83 @@ concept StoreRecord = std::semiregular<R> && requires(const R& r) {
 
 template <StoreRecord R>
 class dma_store {
-    static constexpr std::size_t chunk_max = 64;
-    static constexpr std::size_t merge_max = chunk_max / 2;
-    using slot = std::uint32_t;
+    using id = std::uint32_t;
+    static constexpr id none = ~id{0};
+    static constexpr std::uint64_t pad = ~std::uint64_t{0}; // unused key slots: never below a real key
 
-    struct alignas(64) chunk {
-        std::array<std::uint64_t, chunk_max> first{}; // sorted
-        std::array<slot, chunk_max> rec{};
-        std::size_t n = 0;
+    // A leaf fills about eight lines; an inner node holds 32 children.
+    static constexpr std::size_t leaf_cap = std::clamp<std::size_t>((512 - 16) / (sizeof(R) + 8), 4, 15);
+    static constexpr std::size_t leaf_min = leaf_cap / 2;
+    static constexpr std::size_t fanout = 32;
+    static constexpr std::size_t inner_min = fanout / 2;
+    static constexpr std::size_t max_height = 16; // fanout ≥ 8 per level: far beyond 2^32 leaves
+
+    // Slot numbers in order, 4 bits each: position q of `order` names the slot of the q-th
+    // record by IOVA; positions n and on name the free slots.
+    static constexpr std::size_t key_slots = (leaf_cap + 1) / 2 * 2; // whole pairs for leaf_keys.hpp
+    static constexpr std::array<std::uint64_t, key_slots> pads() noexcept {
+        std::array<std::uint64_t, key_slots> k{};
+        k.fill(pad);
+        return k;
+    }
+    static constexpr std::uint64_t identity = [] {
+        std::uint64_t o = 0;
+        for (std::size_t q = 0; q < leaf_cap; ++q) o |= std::uint64_t{q} << (4 * q);
+        return o;
+    }();
+    struct alignas(64) leaf {
+        alignas(16) std::array<std::uint64_t, key_slots> key = pads(); // first IOVAs in order, then pad
+        std::uint64_t order = identity;
+        std::uint32_t n = 0;
+        id next = none;
+        std::array<R, leaf_cap> rec{};
     };
+    struct alignas(64) inner {
+        std::array<std::uint64_t, fanout - 1> sep{}; // sep[i - 1]: the fence between child[i - 1] and child[i]; then pad
+        std::uint32_t n = 0;                       // children
+        std::array<id, fanout> child{};
+        constexpr inner() { sep.fill(pad); }
+    };
+    struct step {
+        id node;
+        std::uint32_t at; // which child the descent took
+    };
+    using path = std::array<step, max_height>;
 
-    // Count of keys <= x in a sorted run of n, without branches on the data.
-    static constexpr std::size_t upper(const std::uint64_t* a, std::size_t n, std::uint64_t x) noexcept {
-        if (n == 0) return 0;
-        std::size_t base = 0;
-        while (n > 1) {
-            const std::size_t half = n / 2;
-            base = a[base + half] <= x ? base + half : base;
-            n -= half;
+    // The child of `nd` whose range holds x: the count of separators ≤ x, five branch-free
+    // steps over the padded 31 (pad counts only for x = 2^64-1, hence the clamp). Written
+    // out because g++ 12 compiled the loop form to slower code.
+    static_assert(fanout == 32);
+    static constexpr std::size_t child_at(const inner& nd, std::uint64_t x) noexcept {
+        std::size_t i = nd.sep[15] <= x ? 16 : 0;
+        i += nd.sep[i + 7] <= x ? 8 : 0;
+        i += nd.sep[i + 3] <= x ? 4 : 0;
+        i += nd.sep[i + 1] <= x ? 2 : 0;
+        i += nd.sep[i] <= x ? 1 : 0;
+        return std::min<std::size_t>(i, nd.n - 1);
+    }
+    static constexpr std::size_t slot(const leaf& lf, std::size_t q) noexcept { return (lf.order >> (4 * q)) & 15; }
+    static constexpr R& at(leaf& lf, std::size_t q) noexcept { return lf.rec[slot(lf, q)]; }
+    static constexpr const R& at(const leaf& lf, std::size_t q) noexcept { return lf.rec[slot(lf, q)]; }
+    // The last key position at or below x if the first key is (else 0): a fixed number of
+    // branch-free steps over all positions (pad counts only for x = 2^64-1: callers clamp).
+    static constexpr std::size_t search(const leaf& lf, std::uint64_t x) noexcept {
+        std::size_t base = 0, len = leaf_cap;
+        while (len > 1) {
+            const std::size_t half = len / 2;
+            base = lf.key[base + half] <= x ? base + half : base;
+            len -= half;
         }
-        return base + (a[base] <= x ? 1 : 0);
+        return base;
+    }
+    // The last record starting at or below x, or the first record when none does.
+    static constexpr std::size_t last_at_or_below(const leaf& lf, std::uint64_t x) noexcept {
+        return std::min<std::size_t>(search(lf, x), lf.n - 1);
+    }
+    // How many records start at or below x: where a record starting at x goes.
+    static constexpr std::size_t count_at_or_below(const leaf& lf, std::uint64_t x) noexcept {
+        const std::size_t base = search(lf, x);
+        return std::min<std::size_t>(base + (lf.key[base] <= x ? 1 : 0), lf.n);
     }
 
     static constexpr std::uint64_t last_of(const R& r) noexcept { return r.iova.value + (r.size - 1); }
@@ -69,9 +138,10 @@ public:
     class basic_iterator {
         using store = std::conditional_t<Const, const dma_store, dma_store>;
         store* s_ = nullptr;
-        std::size_t c_ = 0, k_ = 0; // position in the top order, index in that chunk
+        id l_ = none; // leaf, or none at the end
+        std::uint32_t k_ = 0;
         friend class dma_store;
-        constexpr basic_iterator(store* s, std::size_t c, std::size_t k) noexcept : s_(s), c_(c), k_(k) {}
+        constexpr basic_iterator(store* s, id l, std::size_t k) noexcept : s_(s), l_(l), k_(static_cast<std::uint32_t>(k)) {}
 
     public:
         using iterator_category = std::forward_iterator_tag;
@@ -84,16 +154,15 @@ public:
         constexpr operator basic_iterator<true>() const noexcept
             requires(!Const)
         {
-            return {s_, c_, k_};
+            return {s_, l_, k_};
         }
 
-        constexpr reference operator*() const noexcept {
-            return s_->record(s_->chunks_[s_->top_chunk_[c_]].rec[k_]);
-        }
+        constexpr reference operator*() const noexcept { return at(s_->leaves_[l_], k_); }
         constexpr pointer operator->() const noexcept { return &**this; }
         constexpr basic_iterator& operator++() noexcept {
-            if (++k_ == s_->chunks_[s_->top_chunk_[c_]].n) {
-                ++c_;
+            const leaf& lf = s_->leaves_[l_];
+            if (++k_ == lf.n) {
+                l_ = lf.next;
                 k_ = 0;
             }
             return *this;
@@ -103,7 +172,7 @@ public:
             ++*this;
             return old;
         }
-        constexpr bool operator==(const basic_iterator& o) const noexcept { return c_ == o.c_ && k_ == o.k_; }
+        constexpr bool operator==(const basic_iterator& o) const noexcept { return l_ == o.l_ && k_ == o.k_; }
 
         template <bool>
         friend class basic_iterator;
@@ -116,24 +185,40 @@ public:
     constexpr std::size_t size() const noexcept { return size_; }
     constexpr bool empty() const noexcept { return size_ == 0; }
 
-    constexpr iterator begin() noexcept { return {this, 0, 0}; }
-    constexpr iterator end() noexcept { return {this, top_first_.size(), 0}; }
-    constexpr const_iterator begin() const noexcept { return {this, 0, 0}; }
-    constexpr const_iterator end() const noexcept { return {this, top_first_.size(), 0}; }
+    constexpr iterator begin() noexcept { return {this, empty() ? none : head_, 0}; }
+    constexpr iterator end() noexcept { return {this, none, 0}; }
+    constexpr const_iterator begin() const noexcept { return {this, empty() ? none : head_, 0}; }
+    constexpr const_iterator end() const noexcept { return {this, none, 0}; }
 
     // The record whose range holds `a`, or end().
-    constexpr iterator containing(passthru::iova a) noexcept { return at_or_after(a.value, true); }
+    constexpr iterator containing(passthru::iova a) noexcept {
+        if (empty()) return end();
+        const id l = descend(a.value);
+        const leaf& lf = leaves_[l];
+        const std::size_t k = last_at_or_below(lf, a.value);
+        const R& r = at(lf, k);
+        return r.iova.value <= a.value && a.value <= last_of(r) ? iterator{this, l, k} : end();
+    }
     constexpr const_iterator containing(passthru::iova a) const noexcept {
         return const_cast<dma_store*>(this)->containing(a);
     }
     // The first record whose last byte is at or after `a` (the start of every unmap walk).
-    constexpr iterator first_ending_at_or_after(passthru::iova a) noexcept { return at_or_after(a.value, false); }
+    constexpr iterator first_ending_at_or_after(passthru::iova a) noexcept {
+        if (empty()) return end();
+        const id l = descend(a.value);
+        const leaf& lf = leaves_[l];
+        const std::size_t k = last_at_or_below(lf, a.value);
+        const R& r = at(lf, k);
+        if (r.iova.value > a.value) return {this, l, 0}; // below the leaf's records, above its fence
+        if (a.value <= last_of(r)) return {this, l, k};
+        return k + 1 < lf.n ? iterator{this, l, k + 1} : iterator{this, lf.next, 0};
+    }
     constexpr const_iterator first_ending_at_or_after(passthru::iova a) const noexcept {
         return const_cast<dma_store*>(this)->first_ending_at_or_after(a);
     }
     // The lowest record that overlaps `r`, or end().
     constexpr iterator first_overlapping(const interval& r) noexcept {
-        auto it = at_or_after(r.first, false);
+        auto it = first_ending_at_or_after(passthru::iova{r.first});
         return it != end() && it->iova.value <= r.last ? it : end();
     }
     constexpr const_iterator first_overlapping(const interval& r) const noexcept {
@@ -141,209 +226,394 @@ public:
     }
     // The record starting exactly at `a`, or end().
     constexpr iterator find(passthru::iova a) noexcept {
-        // The index holds every first IOVA: no need to touch the (cold) record itself.
-        const std::size_t nc = chunks_at_or_below(a.value);
-        if (nc == 0) return end();
-        const chunk& ch = chunks_[top_chunk_[nc - 1]];
-        if (!std::is_constant_evaluated()) fetch(ch);
-        const std::size_t k = upper(ch.first.data(), ch.n, a.value) - 1;
-        return ch.first[k] == a.value ? iterator{this, nc - 1, k} : end();
+        if (empty()) return end();
+        const id l = descend(a.value);
+        const leaf& lf = leaves_[l];
+        const std::size_t k = last_at_or_below(lf, a.value);
+        if (lf.key[k] == a.value) [[likely]]
+            return {this, l, k};
+        return end();
     }
     constexpr const_iterator find(passthru::iova a) const noexcept { return const_cast<dma_store*>(this)->find(a); }
 
     // Insert a record that overlaps none in the store (the caller checked, as the kernel
-    // does before it links a vfio_dma); returns where it went.
+    // does before it links a vfio_dma); returns where it went. Other iterators go stale.
     constexpr iterator insert(const R& r) {
-        const std::uint64_t key = r.iova.value;
-        const slot s = new_slot();
-        if (top_first_.empty()) {
-            const std::uint32_t id = new_chunk();
-            top_first_.push_back(key);
-            top_chunk_.push_back(id);
-            summarize(0);
+        const std::uint64_t first = r.iova.value;
+        if (root_ == none) {
+            root_ = head_ = new_leaf();
+            height_ = 0;
         }
-        std::size_t c = chunks_at_or_below(key);
-        c = c == 0 ? 0 : c - 1;
-        chunk* ch = &chunks_[top_chunk_[c]];
-        if (!std::is_constant_evaluated()) fetch(*ch);
-        std::size_t k = upper(ch->first.data(), ch->n, key);
-        if (ch->n == chunk_max) { // split in halves, then insert into the half that owns k
-            const std::uint32_t id = new_chunk();
-            ch = &chunks_[top_chunk_[c]]; // new_chunk may have moved the chunks
-            chunk& hi = chunks_[id];
-            hi.n = chunk_max - merge_max;
-            std::copy(ch->first.begin() + merge_max, ch->first.end(), hi.first.begin());
-            std::copy(ch->rec.begin() + merge_max, ch->rec.end(), hi.rec.begin());
-            ch->n = merge_max;
-            top_first_.insert(top_first_.begin() + static_cast<std::ptrdiff_t>(c + 1), hi.first[0]);
-            top_chunk_.insert(top_chunk_.begin() + static_cast<std::ptrdiff_t>(c + 1), id);
-            summarize(c + 1);
-            if (k > merge_max) {
-                ++c;
-                k -= merge_max;
-                ch = &hi;
-            }
-        }
-        std::copy_backward(ch->first.begin() + static_cast<std::ptrdiff_t>(k),
-                           ch->first.begin() + static_cast<std::ptrdiff_t>(ch->n),
-                           ch->first.begin() + static_cast<std::ptrdiff_t>(ch->n + 1));
-        std::copy_backward(ch->rec.begin() + static_cast<std::ptrdiff_t>(k),
-                           ch->rec.begin() + static_cast<std::ptrdiff_t>(ch->n),
-                           ch->rec.begin() + static_cast<std::ptrdiff_t>(ch->n + 1));
-        ch->first[k] = key;
-        ch->rec[k] = s;
-        ++ch->n;
-        if (k == 0) set_first(c, key);
+        path p; // written down to the leaf before it is read
+        const id l = descend(first, &p);
+        const std::size_t to = count_at_or_below(leaves_[l], first); // the position the record takes
+        raise_fence(p, last_of(r));
         ++size_;
-        record(s) = r; // last: a reused slot is a cold line, and nothing above waits for it
-        return {this, c, k};
+        if (leaves_[l].n < leaf_cap) {
+            put(leaves_[l], to, r);
+            return {this, l, to};
+        }
+        // Full: split, then insert into the half that owns the position.
+        const id hi = new_leaf(); // may move the leaves
+        leaf& lo = leaves_[l];
+        leaf& up = leaves_[hi];
+        const std::size_t keep = lo.next == none && to == leaf_cap ? leaf_cap : leaf_cap / 2;
+        for (std::size_t q = keep; q < leaf_cap; ++q) push_back(up, take(lo, q));
+        cut(lo, keep);
+        up.next = lo.next;
+        lo.next = hi;
+        const bool upper = to > keep || keep == leaf_cap;
+        if (upper) put(up, to - keep, r);
+        else put(lo, to, r);
+        add_child(p, height_, up.key[0], hi);
+        return upper ? iterator{this, hi, to - keep} : iterator{this, l, to};
     }
 
-    // Remove one record; returns the record after it.
+    // Remove one record; returns the record after it. Other iterators go stale.
     constexpr iterator erase(const_iterator pos) {
-        std::size_t c = pos.c_, k = pos.k_;
-        const std::uint32_t id = top_chunk_[c];
-        chunk& ch = chunks_[id];
-        record(ch.rec[k]) = R{}; // release what it holds now (a dma's dirty bitmap), not at reuse
-        free_slots_.push_back(ch.rec[k]);
-        std::copy(ch.first.begin() + static_cast<std::ptrdiff_t>(k + 1),
-                  ch.first.begin() + static_cast<std::ptrdiff_t>(ch.n),
-                  ch.first.begin() + static_cast<std::ptrdiff_t>(k));
-        std::copy(ch.rec.begin() + static_cast<std::ptrdiff_t>(k + 1),
-                  ch.rec.begin() + static_cast<std::ptrdiff_t>(ch.n),
-                  ch.rec.begin() + static_cast<std::ptrdiff_t>(k));
-        --ch.n;
+        const id l = pos.l_;
+        const std::size_t k = pos.k_;
+        leaf& lf = leaves_[l];
+        const std::uint64_t gone = lf.key[k];
+        remove_at(lf, k);
         --size_;
-        if (ch.n == 0) {
-            drop_chunk(c);
-            return {this, c, 0};
-        }
-        if (k == 0) set_first(c, ch.first[0]);
-        if (c + 1 < top_chunk_.size()) {
-            chunk& next = chunks_[top_chunk_[c + 1]];
-            if (ch.n + next.n <= merge_max) {
-                std::copy(next.first.begin(), next.first.begin() + static_cast<std::ptrdiff_t>(next.n),
-                          ch.first.begin() + static_cast<std::ptrdiff_t>(ch.n));
-                std::copy(next.rec.begin(), next.rec.begin() + static_cast<std::ptrdiff_t>(next.n),
-                          ch.rec.begin() + static_cast<std::ptrdiff_t>(ch.n));
-                ch.n += next.n;
-                next.n = 0;
-                drop_chunk(c + 1);
+        if (height_ == 0) { // the root is this leaf
+            if (lf.n == 0) {
+                clear();
+                return end();
             }
+            return k < lf.n ? iterator{this, l, k} : end();
         }
-        if (k == ch.n) return {this, c + 1, 0};
-        return {this, c, k};
+        if (lf.n >= leaf_min) return k < lf.n ? iterator{this, l, k} : iterator{this, lf.next, 0};
+        // Short: merge with or borrow from a sibling, which may move the records that were
+        // at k and after.
+        path p; // written down to the leaf before it is read
+        descend(gone, &p);
+        const auto [into, shift] = rebalance_leaf(p);
+        const leaf& now = leaves_[into];
+        return k + shift < now.n ? iterator{this, into, k + shift} : iterator{this, now.next, 0};
     }
 
     constexpr void clear() noexcept {
-        pool_.clear();
-        free_slots_.clear();
-        chunks_.clear();
-        free_chunks_.clear();
-        top_first_.clear();
-        top_chunk_.clear();
-        summary_.clear();
+        leaves_.clear();
+        inners_.clear();
+        free_leaves_.clear();
+        free_inners_.clear();
+        root_ = head_ = none;
+        height_ = 0;
         size_ = 0;
     }
 
-    // Equal when they hold equal records in the same order (the pool layout is not state).
+    // Equal when they hold equal records in the same order (the tree's shape is not state).
     friend constexpr bool operator==(const dma_store& a, const dma_store& b)
         requires std::equality_comparable<R>
     {
         return a.size_ == b.size_ && std::equal(a.begin(), a.end(), b.begin());
     }
 
-private:
-    // The first record with last >= x; with `holding`, only if it also starts at or before x.
-    constexpr iterator at_or_after(std::uint64_t x, bool holding) noexcept {
-        const std::size_t nc = chunks_at_or_below(x);
-        if (nc == 0) return holding || empty() ? end() : begin();
-        const std::size_t c = nc - 1;
-        const chunk& ch = chunks_[top_chunk_[c]];
-        if (!std::is_constant_evaluated()) fetch(ch);
-        const std::size_t k = upper(ch.first.data(), ch.n, x) - 1; // ch.first[0] <= x
-        if (x <= last_of(record(ch.rec[k]))) return {this, c, k};
-        if (holding) return end();
-        return k + 1 < ch.n ? iterator{this, c, k + 1} : iterator{this, c + 1, 0};
-    }
-
-    static constexpr unsigned block_lg2 = 9;
-    static constexpr std::size_t block_size = std::size_t{1} << block_lg2;
-    constexpr R& record(slot s) noexcept { return pool_[s >> block_lg2][s & (block_size - 1)]; }
-    constexpr const R& record(slot s) const noexcept { return pool_[s >> block_lg2][s & (block_size - 1)]; }
-
-    // A chunk is cold (one of ~2,000), and a binary search over it would wait on each of its
-    // lines in turn: ask for all of them at once (12 lines, fetched in parallel).
-    static void fetch(const chunk& ch) noexcept {
-        for (std::size_t i = 0; i < chunk_max; i += 64 / sizeof(std::uint64_t)) __builtin_prefetch(&ch.first[i]);
-        for (std::size_t i = 0; i < chunk_max; i += 64 / sizeof(slot)) __builtin_prefetch(&ch.rec[i]);
-    }
-
-    constexpr slot new_slot() {
-        if (free_slots_.empty()) {
-            if (pool_.empty() || pool_.back().size() == block_size) {
-                pool_.emplace_back();
-                pool_.back().reserve(block_size); // never grows past this: addresses stay put
+    // The tree's shape is sound: every separator is a fence (the records to its left end
+    // below it, those to its right start at or above it), keys ascend with pad after them,
+    // inner nodes other than the root are at least half full, all leaves are at one depth
+    // and linked in order from the leftmost, and the sizes add up. For tests: linear time.
+    constexpr bool invariants_hold() const {
+        if (root_ == none) return size_ == 0 && head_ == none && height_ == 0;
+        id expect = head_; // the leaves in order, as the links give them
+        std::size_t count = 0;
+        struct span {
+            std::uint64_t low, last; // lowest first IOVA, highest last IOVA
+        };
+        auto leaf_ok = [&](id l, span& sp) {
+            const leaf& lf = leaves_[l];
+            if (l != expect || lf.n == 0 || lf.n > leaf_cap || (lf.order & ~below(leaf_cap))) return false;
+            unsigned seen = 0; // the order word names every slot once
+            for (std::size_t q = 0; q < leaf_cap; ++q) seen |= 1u << slot(lf, q);
+            if (seen != (1u << leaf_cap) - 1) return false;
+            for (std::size_t q = 0; q < key_slots; ++q)
+                if (lf.key[q] != (q < lf.n ? at(lf, q).iova.value : pad)) return false;
+            for (std::size_t q = 1; q < lf.n; ++q)
+                if (lf.key[q] <= last_of(at(lf, q - 1))) return false;
+            sp = {lf.key[0], last_of(at(lf, lf.n - 1))};
+            count += lf.n;
+            expect = lf.next;
+            return true;
+        };
+        auto walk = [&](auto& self, id n, std::size_t depth, span& sp) -> bool {
+            if (depth == height_) return leaf_ok(n, sp);
+            const inner& nd = inners_[n];
+            if (nd.n > fanout || nd.n < (depth == 0 ? 2 : inner_min)) return false;
+            for (std::size_t q = nd.n - 1; q + 1 < fanout; ++q)
+                if (nd.sep[q] != pad) return false;
+            for (std::size_t q = 0; q < nd.n; ++q) {
+                span c{};
+                if (!self(self, nd.child[q], depth + 1, c)) return false;
+                if (q > 0 && (sp.last >= nd.sep[q - 1] || c.low < nd.sep[q - 1])) return false;
+                sp = {q == 0 ? c.low : sp.low, c.last};
             }
-            pool_.back().emplace_back();
-            return static_cast<slot>(((pool_.size() - 1) << block_lg2) + pool_.back().size() - 1);
+            return true;
+        };
+        span whole{};
+        return walk(walk, root_, 0, whole) && expect == none && count == size_;
+    }
+
+private:
+    // The leaf whose range holds x (the leftmost for x below every key), recording the way
+    // down in `p` when asked. The leaf's lines are requested together before it is searched.
+    constexpr id descend(std::uint64_t x, path* p = nullptr) const noexcept {
+        id n = root_;
+        for (std::size_t d = 0; d < height_; ++d) {
+            const inner& nd = inners_[n];
+            if (!std::is_constant_evaluated()) fetch_inner(nd);
+            const std::size_t i = child_at(nd, x);
+            if (p) (*p)[d] = {n, static_cast<std::uint32_t>(i)};
+            n = nd.child[i];
         }
-        const slot s = free_slots_.back();
-        free_slots_.pop_back();
-        return s;
+        if (!std::is_constant_evaluated()) fetch(leaves_[n]);
+        return n;
+    }
+    static void fetch_inner(const inner& nd) noexcept {
+        const char* b = static_cast<const char*>(static_cast<const void*>(&nd));
+        for (std::size_t off = 0; off < sizeof(inner); off += 64) __builtin_prefetch(b + off);
+    }
+    static void fetch(const leaf& lf) noexcept {
+        const char* b = static_cast<const char*>(static_cast<const void*>(&lf));
+        for (std::size_t off = 0; off < sizeof(leaf); off += 64) __builtin_prefetch(b + off);
     }
 
-    constexpr std::uint32_t new_chunk() {
-        if (free_chunks_.empty()) {
-            chunks_.emplace_back();
-            return static_cast<std::uint32_t>(chunks_.size() - 1);
+    // Edits of a leaf's order word: close position q (the rest move down, the top nibble
+    // comes out 0), or open position q for slot `sl` (the rest move up, the top drops out).
+    static constexpr std::uint64_t below(std::size_t q) noexcept { return (std::uint64_t{1} << (4 * q)) - 1; }
+    static constexpr std::uint64_t drop(std::uint64_t o, std::size_t q) noexcept {
+        return (o & below(q)) | ((o >> 4) & ~below(q));
+    }
+    static constexpr std::uint64_t open(std::uint64_t o, std::size_t q, std::uint64_t sl) noexcept {
+        return ((o & below(q)) | (sl << (4 * q)) | ((o << 4) & ~below(q + 1))) & below(leaf_cap);
+    }
+
+    // A free slot lets go of what its record held (a dma's dirty bitmap) at once.
+    static constexpr void release(leaf& lf, std::size_t sl) {
+        if constexpr (!std::is_trivially_destructible_v<R>) lf.rec[sl] = R{};
+    }
+    // The record at position q, moved out; its slot is released but stays where it is in
+    // the order (the caller shortens or reorders the leaf).
+    static constexpr R take(leaf& lf, std::size_t q) {
+        R r = std::move(at(lf, q));
+        release(lf, slot(lf, q));
+        return r;
+    }
+    // The first free slot takes the record, at position q / first / last.
+    static constexpr void put(leaf& lf, std::size_t q, const R& r) {
+        const std::size_t sl = slot(lf, lf.n);
+        lf.order = open(drop(lf.order, lf.n), q, sl);
+        detail::open_key(lf.key, q, r.iova.value);
+        lf.rec[sl] = r;
+        ++lf.n;
+    }
+    static constexpr void push_front(leaf& lf, R&& r) {
+        const std::size_t sl = slot(lf, lf.n);
+        lf.order = open(drop(lf.order, lf.n), 0, sl);
+        detail::open_key(lf.key, 0, r.iova.value);
+        lf.rec[sl] = std::move(r);
+        ++lf.n;
+    }
+    static constexpr void push_back(leaf& lf, R&& r) {
+        lf.key[lf.n] = r.iova.value;
+        lf.rec[slot(lf, lf.n)] = std::move(r);
+        ++lf.n;
+    }
+    static constexpr void remove_at(leaf& lf, std::size_t q) {
+        const std::size_t sl = slot(lf, q);
+        release(lf, sl);
+        lf.order = drop(lf.order, q) | (std::uint64_t{sl} << (4 * (leaf_cap - 1)));
+        detail::close_key(lf.key, q);
+        --lf.n;
+    }
+    // Positions from q on are free: their keys become pad.
+    static constexpr void cut(leaf& lf, std::size_t q) noexcept {
+        for (std::size_t i = q; i < leaf_cap; ++i) lf.key[i] = pad;
+        lf.n = static_cast<std::uint32_t>(q);
+    }
+
+    // A record ending at `last` joins the leaf at the end of `p`. The fence to that leaf's
+    // right (in the deepest ancestor where the descent did not take the last child) must
+    // stay above it: moving it up to last + 1 keeps it at or below every record to its
+    // right, since none overlaps the new one.
+    constexpr void raise_fence(const path& p, std::uint64_t last) noexcept {
+        for (std::size_t d = height_; d-- > 0;) {
+            inner& nd = inners_[p[d].node];
+            if (p[d].at + 1 < nd.n) {
+                if (nd.sep[p[d].at] <= last) nd.sep[p[d].at] = last + 1;
+                return;
+            }
         }
-        const std::uint32_t id = free_chunks_.back();
-        free_chunks_.pop_back();
-        chunks_[id].n = 0;
-        return id;
     }
 
-    constexpr void drop_chunk(std::size_t c) {
-        free_chunks_.push_back(top_chunk_[c]);
-        top_first_.erase(top_first_.begin() + static_cast<std::ptrdiff_t>(c));
-        top_chunk_.erase(top_chunk_.begin() + static_cast<std::ptrdiff_t>(c));
-        summarize(c);
-    }
-
-    // How many chunks start at or below x. The top array (~16 KB at 65,535 records) is
-    // searched through its summary, every group-th key (~1 KB, stays hot), then within one
-    // group of keys whose lines, and their chunk ids', are fetched together.
-    static constexpr std::size_t group = 8;
-    constexpr std::size_t chunks_at_or_below(std::uint64_t x) const noexcept {
-        const std::size_t g = upper(summary_.data(), summary_.size(), x);
-        if (g == 0) return 0;
-        const std::size_t from = (g - 1) * group, n = std::min(group, top_first_.size() - from);
-        if (!std::is_constant_evaluated()) {
-            __builtin_prefetch(&top_first_[from]);
-            __builtin_prefetch(&top_first_[from + n - 1]);
-            __builtin_prefetch(&top_chunk_[from]);
-            __builtin_prefetch(&top_chunk_[from + n - 1]);
+    // Node `c` (lowest key `key`) goes right after the child the descent took at depth d - 1
+    // (d is the depth of c's new sibling); splits the parent when full, up to a new root.
+    constexpr void add_child(const path& p, std::size_t d, std::uint64_t key, id c) {
+        if (d == 0) { // the root split
+            const id r = new_inner();
+            inner& nr = inners_[r];
+            nr.child[0] = root_;
+            nr.child[1] = c;
+            nr.sep[0] = key;
+            nr.n = 2;
+            root_ = r;
+            ++height_;
+            return;
         }
-        return from + upper(top_first_.data() + from, n, x);
+        const id pid = p[d - 1].node;
+        const std::size_t at = p[d - 1].at + 1;
+        if (inners_[pid].n < fanout) {
+            insert_child(inners_[pid], at, key, c);
+            return;
+        }
+        const id hid = new_inner(); // may move the inner nodes
+        inner& lo = inners_[pid];
+        inner& hi = inners_[hid];
+        // Children [0, half) stay; the rest move, and the separator between goes up.
+        constexpr std::size_t half = fanout / 2;
+        const std::uint64_t up = lo.sep[half - 1];
+        for (std::size_t i = half; i < fanout; ++i) hi.child[i - half] = lo.child[i];
+        for (std::size_t i = half; i + 1 < fanout; ++i) hi.sep[i - half] = lo.sep[i];
+        for (std::size_t i = half - 1; i + 1 < fanout; ++i) lo.sep[i] = pad;
+        lo.n = hi.n = half;
+        if (at <= half) insert_child(lo, at, key, c);
+        else insert_child(hi, at - half, key, c);
+        add_child(p, d - 1, up, hid);
     }
-    // The summary from the group holding position c on, after the top array changed there.
-    constexpr void summarize(std::size_t c) {
-        summary_.resize((top_first_.size() + group - 1) / group);
-        for (std::size_t g = c / group; g < summary_.size(); ++g) summary_[g] = top_first_[g * group];
+    static constexpr void insert_child(inner& nd, std::size_t at, std::uint64_t key, id c) noexcept {
+        for (std::size_t i = nd.n; i > at; --i) nd.child[i] = nd.child[i - 1];
+        for (std::size_t i = nd.n - 1; i + 1 > at; --i) nd.sep[i] = nd.sep[i - 1];
+        nd.child[at] = c;
+        nd.sep[at - 1] = key;
+        ++nd.n;
     }
-    constexpr void set_first(std::size_t c, std::uint64_t key) noexcept {
-        top_first_[c] = key;
-        if (c % group == 0) summary_[c / group] = key;
+    // Remove child `at` (≥ 1) and the separator naming it.
+    static constexpr void remove_child(inner& nd, std::size_t at) noexcept {
+        for (std::size_t i = at; i + 1 < nd.n; ++i) nd.child[i] = nd.child[i + 1];
+        for (std::size_t i = at - 1; i + 2 < nd.n; ++i) nd.sep[i] = nd.sep[i + 1];
+        --nd.n;
+        nd.sep[nd.n - 1] = pad;
     }
 
-    std::vector<std::vector<R>> pool_; // blocks of block_size records
-    std::vector<slot> free_slots_;
-    std::vector<chunk> chunks_;
-    std::vector<std::uint32_t> free_chunks_;
-    std::vector<std::uint64_t> top_first_; // first key of each chunk, in order
-    std::vector<std::uint32_t> top_chunk_; // the chunk at each position
-    std::vector<std::uint64_t> summary_;   // top_first_[group·g]
+    // The leaf at the end of `p` is below half: merge it with a sibling when the two fit in
+    // one leaf (the left one keeps them, so the next-links need no predecessor), otherwise
+    // share the records of both evenly. Returns where the leaf's first slot went: {leaf,
+    // offset there}; what followed the leaf's last record follows it still.
+    constexpr std::pair<id, std::size_t> rebalance_leaf(const path& p) {
+        const std::size_t d = height_ - 1;
+        inner& par = inners_[p[d].node];
+        const std::size_t i = p[d].at, j = i + 1 < par.n ? i : i - 1; // the pair is children j, j+1
+        const id a_id = par.child[j], b_id = par.child[j + 1];
+        leaf& a = leaves_[a_id];
+        leaf& b = leaves_[b_id];
+        const std::size_t total = a.n + b.n;
+        // The leaf itself is a (its right sibling b), or b (the last child; a to its left).
+        std::pair<id, std::size_t> moved = j == i ? std::pair{a_id, std::size_t{0}} : std::pair{b_id, std::size_t{0}};
+        if (total <= leaf_cap) {
+            if (j != i) moved = {a_id, a.n};
+            for (std::size_t q = 0; q < b.n; ++q) push_back(a, take(b, q));
+            a.next = b.next;
+            free_leaf(b_id);
+            remove_child(par, j + 1);
+        } else if (a.n < total / 2) { // from b's front to a's end
+            const std::size_t t = total / 2 - a.n;
+            for (std::size_t q = 0; q < t; ++q) push_back(a, take(b, q));
+            b.order = (b.order >> (4 * t)) | ((b.order & below(t)) << (4 * (leaf_cap - t))); // taken slots to the free end
+            for (std::size_t q = 0; q + t < leaf_cap; ++q) b.key[q] = b.key[q + t];
+            cut(b, b.n - t);
+            par.sep[j] = b.key[0];
+        } else { // from a's end to b's front
+            const std::size_t g = a.n - total / 2;
+            if (j != i) moved.second = g;
+            for (std::size_t q = a.n; q-- > total / 2;) push_front(b, take(a, q));
+            cut(a, total / 2);
+            par.sep[j] = b.key[0];
+        }
+        rebalance_inner(p, d);
+        return moved;
+    }
+
+    // The inner node at depth d of `p` lost a child: collapse a root of one child, or bring
+    // a node below half back as the leaves do (merge, or share evenly).
+    constexpr void rebalance_inner(const path& p, std::size_t d) {
+        const id nid = p[d].node;
+        if (d == 0) {
+            if (inners_[nid].n == 1) {
+                root_ = inners_[nid].child[0];
+                free_inner(nid);
+                --height_;
+            }
+            return;
+        }
+        if (inners_[nid].n >= inner_min) return;
+        inner& par = inners_[p[d - 1].node];
+        const std::size_t i = p[d - 1].at, j = i + 1 < par.n ? i : i - 1;
+        const id a_id = par.child[j], b_id = par.child[j + 1];
+        inner& a = inners_[a_id];
+        inner& b = inners_[b_id];
+        // Both nodes' children in order, with the separators between them.
+        std::array<id, 2 * fanout> kids{};
+        std::array<std::uint64_t, 2 * fanout> seps{};
+        const std::size_t total = a.n + b.n;
+        for (std::size_t q = 0; q < a.n; ++q) kids[q] = a.child[q];
+        for (std::size_t q = 0; q < b.n; ++q) kids[a.n + q] = b.child[q];
+        for (std::size_t q = 0; q + 1 < a.n; ++q) seps[q] = a.sep[q];
+        seps[a.n - 1] = par.sep[j];
+        for (std::size_t q = 0; q + 1 < b.n; ++q) seps[a.n + q] = b.sep[q];
+        const std::size_t left = total <= fanout ? total : total / 2;
+        fill_inner(a, kids.data(), seps.data(), left);
+        if (total <= fanout) {
+            free_inner(b_id);
+            remove_child(par, j + 1);
+            rebalance_inner(p, d - 1);
+            return;
+        }
+        fill_inner(b, kids.data() + left, seps.data() + left, total - left);
+        par.sep[j] = seps[left - 1];
+    }
+    static constexpr void fill_inner(inner& nd, const id* kids, const std::uint64_t* seps, std::size_t n) noexcept {
+        nd.sep.fill(pad);
+        for (std::size_t q = 0; q < n; ++q) nd.child[q] = kids[q];
+        for (std::size_t q = 0; q + 1 < n; ++q) nd.sep[q] = seps[q];
+        nd.n = static_cast<std::uint32_t>(n);
+    }
+
+    constexpr id new_leaf() {
+        if (free_leaves_.empty()) {
+            leaves_.emplace_back();
+            return static_cast<id>(leaves_.size() - 1);
+        }
+        const id l = free_leaves_.back();
+        free_leaves_.pop_back();
+        return l;
+    }
+    constexpr void free_leaf(id l) {
+        leaves_[l].order = identity;
+        leaves_[l].key = pads();
+        leaves_[l].n = 0;
+        leaves_[l].next = none;
+        free_leaves_.push_back(l);
+    }
+    constexpr id new_inner() {
+        if (free_inners_.empty()) {
+            inners_.emplace_back();
+            return static_cast<id>(inners_.size() - 1);
+        }
+        const id i = free_inners_.back();
+        free_inners_.pop_back();
+        return i;
+    }
+    constexpr void free_inner(id i) {
+        inners_[i] = inner{};
+        free_inners_.push_back(i);
+    }
+
+    std::vector<leaf> leaves_;
+    std::vector<inner> inners_;
+    std::vector<id> free_leaves_, free_inners_;
+    id root_ = none, head_ = none; // head_: the leftmost leaf (merges keep the left leaf)
+    std::size_t height_ = 0;       // inner levels above the leaves
     std::size_t size_ = 0;
 };
 

@@ -1,6 +1,7 @@
 // type1::dma_store (SEMANTICS 2, item 5): a seeded differential run against std::map of
-// every query the engine makes, with inserts, erases and unmap-style walks mixed in; the
-// chunk splits and merges at their edges; and the same store built in constant evaluation.
+// every query the engine makes, with inserts, erases and unmap-style walks mixed in and the
+// tree's shape checked as it goes; its fences, splits, merges and borrows at their edges;
+// and the same store built in constant evaluation.
 // The kernel's tree (kernel_dma_tree, SEMANTICS P5) runs the same differential: while no
 // record ends at 2^64-1 it must answer as an ordered map too.
 #include <cstdint>
@@ -120,28 +121,35 @@ void differential(std::uint64_t seed, int steps, std::uint64_t pages) {
         } else {
             check_queries(s, m, x);
         }
-        if (step % 997 == 0) check_same(s, m);
+        if (step % 997 == 0) {
+            check_same(s, m);
+            if constexpr (requires { s.invariants_hold(); }) REQUIRE(s.invariants_hold());
+        }
     }
     check_same(s, m);
+    if constexpr (requires { s.invariants_hold(); }) REQUIRE(s.invariants_hold());
     // Drain in order from the front, checking as it goes.
     while (!s.empty()) {
         REQUIRE(*s.begin() == m.begin()->second);
         s.erase(s.begin());
         m.erase(m.begin());
+        if constexpr (requires { s.invariants_hold(); })
+            if (m.size() % 101 == 0) REQUIRE(s.invariants_hold());
     }
     REQUIRE(m.empty());
 }
 
-// Build 200 records, erase every other one and check what is left: all at compile time.
+// Build 600 records (enough for inner nodes to split), erase every other one and check what
+// is left: all at compile time.
 template <class Store>
 constexpr bool built_in_constant_evaluation() {
     Store s;
-    for (std::uint64_t i = 0; i < 200; ++i) s.insert({iova{(199 - i) * 0x2000}, 0x1000, i});
+    for (std::uint64_t i = 0; i < 600; ++i) s.insert({iova{(599 - i) * 0x2000}, 0x1000, i});
     for (auto it = s.begin(); it != s.end();) {
         it = s.erase(it);
         if (it != s.end()) ++it;
     }
-    if (s.size() != 100) return false;
+    if (s.size() != 300) return false;
     std::uint64_t want = 0x2000;
     for (const rec& r : s) {
         if (r.iova.value != want) return false;
@@ -202,13 +210,58 @@ TEST_CASE("SEMANTICS 2: the mapping store keeps records whole and in order acros
     REQUIRE(s.first_ending_at_or_after(iova{0}) == s.end());
 }
 
-TEST_CASE("SEMANTICS 2: a record's address is stable while it is stored", "[type1][store]") {
+TEST_CASE("SEMANTICS 2: a record that fills the gap left at a leaf's first key is found along its whole range",
+          "[type1][store]") {
+    // Ascending records with gaps between them; then, for each record in turn, erase it and
+    // fill the whole gap from the end of the one before to the start of the one after. Where
+    // the erased record opened a leaf, the new one starts below that leaf's fence and ends
+    // above it: the fence must move up, or the new record's upper part is not found.
     dma_store<rec> s;
-    const rec* kept = &*s.insert({iova{0x100000}, 0x1000, 42});
-    for (std::uint64_t i = 0; i < 5000; ++i) s.insert({iova{0x200000 + i * 0x1000}, 0x1000, i});
-    for (std::uint64_t i = 0; i < 5000; i += 3) s.erase(s.find(iova{0x200000 + i * 0x1000}));
-    REQUIRE(&*s.find(iova{0x100000}) == kept);
-    REQUIRE(kept->tag == 42);
+    constexpr std::uint64_t n = 400, stride = 0x10000;
+    for (std::uint64_t i = 0; i < n; ++i) s.insert({iova{i * stride + 0x8000}, 0x1000, i});
+    for (std::uint64_t i = 1; i + 1 < n; ++i) {
+        const std::uint64_t lo = (i - 1) * stride + 0x9000, hi = (i + 1) * stride + 0x8000; // the gap
+        s.erase(s.find(iova{i * stride + 0x8000}));
+        s.insert({iova{lo}, hi - lo, 1000 + i});
+        for (std::uint64_t x : {lo, i * stride + 0x8000, hi - 1}) REQUIRE(s.containing(iova{x})->tag == 1000 + i);
+        REQUIRE(s.first_ending_at_or_after(iova{lo - 1})->tag == i - 1); // the record before the gap
+        REQUIRE(s.invariants_hold());
+        // Put the original back so the next gap is the same shape.
+        s.erase(s.find(iova{lo}));
+        s.insert({iova{i * stride + 0x8000}, 0x1000, i});
+    }
+    REQUIRE(s.size() == n);
+}
+
+TEST_CASE("SEMANTICS 2: the mapping store stays ordered and balanced when emptied from either end or the middle",
+          "[type1][store]") {
+    // Erasing always the last record makes the last leaf borrow from, then merge into, its
+    // left sibling; always the first, the first leaf its right sibling; from the middle out,
+    // both; each down to an empty store, the root collapsing on the way.
+    for (int pattern = 0; pattern < 3; ++pattern) {
+        dma_store<rec> s;
+        model m;
+        for (std::uint64_t i = 0; i < 3000; ++i) {
+            const rec r{iova{(i * 7919 % 3000) * 0x2000}, 0x1000, i}; // a scattered fill
+            s.insert(r);
+            m.emplace(r.iova.value, r);
+        }
+        REQUIRE(s.invariants_hold());
+        while (!m.empty()) {
+            auto want = pattern == 0 ? std::prev(m.end()) : pattern == 1 ? m.begin() : std::next(m.begin(), static_cast<std::ptrdiff_t>(m.size() / 2));
+            const auto next = s.erase(s.find(want->second.iova));
+            want = m.erase(want);
+            REQUIRE((next == s.end()) == (want == m.end()));
+            if (want != m.end()) REQUIRE(*next == want->second);
+            if (m.size() % 37 == 0) {
+                REQUIRE(s.invariants_hold());
+                check_same(s, m);
+            }
+        }
+        REQUIRE(s.empty());
+        REQUIRE(s.begin() == s.end());
+        REQUIRE(s.invariants_hold());
+    }
 }
 
 namespace {
