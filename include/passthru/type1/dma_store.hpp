@@ -7,15 +7,16 @@
 //
 // Layout: a B+tree whose leaves hold the records themselves. At 65,535 records neither the
 // records nor any tree over them fits a cache, so what an operation costs is how often it
-// waits on memory. A lookup waits once: the inner nodes (IOVAs only, a few hundred KB) stay
-// in cache, and a leaf is a handful of lines requested together, so the record is on its way
-// before the search inside the leaf begins (a tree that keeps its records apart from its
-// keys waits twice, a node-based tree once per level).
-// A leaf keeps its sorted first-IOVAs in one line and its records in fixed slots: a word of
-// 4-bit slot numbers gives them in IOVA order, the free slots after the used ones. An insert
-// writes one record, the key line and that word; an erase the key line and that word.
-// The price: a record moves when its leaf splits, merges or borrows, so no reference to a
-// record survives a change to the store (iterators are positions, and go stale the same way).
+// waits on memory. A lookup waits about once: the inner nodes (IOVAs and leaf numbers, a
+// few hundred KB) mostly stay in cache, and a leaf is about eight lines requested together,
+// so the record is on its way before the search inside the leaf begins (a tree that keeps
+// its records apart from its keys waits twice, a node-based tree once per level). A leaf
+// keeps its sorted first-IOVAs (a line or two) and its records in fixed slots: a word of
+// 4-bit slot numbers gives them in IOVA order, the free slots after the used ones. An
+// insert writes one record, the key line and that word; an erase the key line and that
+// word. The price: a record moves when its leaf splits, merges or borrows, so no reference
+// to a record survives a change to the store (iterators are positions, and go stale the
+// same way).
 //
 // A separator is a fence in the IOVA space: every record under the children to its left
 // ends below it, every record to its right starts at or above it. So the record holding an
@@ -61,7 +62,7 @@ class dma_store {
     static constexpr std::size_t leaf_min = leaf_cap / 2;
     static constexpr std::size_t fanout = 32;
     static constexpr std::size_t inner_min = fanout / 2;
-    static constexpr std::size_t max_height = 16; // fanout ≥ 8 per level: far beyond 2^32 leaves
+    static constexpr std::size_t max_height = 16; // ≥ 16 children per level: far beyond 2^32 leaves
 
     // Slot numbers in order, 4 bits each: position q of `order` names the slot of the q-th
     // record by IOVA; positions n and on name the free slots.
@@ -84,7 +85,7 @@ class dma_store {
         std::array<R, leaf_cap> rec{};
     };
     struct alignas(64) inner {
-        std::array<std::uint64_t, fanout - 1> sep{}; // sep[i - 1]: the fence between child[i - 1] and child[i]; then pad
+        std::array<std::uint64_t, fanout - 1> sep{}; // sep[i - 1]: the fence below child[i]; then pad
         std::uint32_t n = 0;                       // children
         std::array<id, fanout> child{};
         constexpr inner() { sep.fill(pad); }
@@ -193,10 +194,8 @@ public:
     // The record whose range holds `a`, or end().
     constexpr iterator containing(passthru::iova a) noexcept {
         if (empty()) return end();
-        const id l = descend(a.value);
-        const leaf& lf = leaves_[l];
-        const std::size_t k = last_at_or_below(lf, a.value);
-        const R& r = at(lf, k);
+        const auto [l, k] = locate(a.value);
+        const R& r = at(leaves_[l], k);
         return r.iova.value <= a.value && a.value <= last_of(r) ? iterator{this, l, k} : end();
     }
     constexpr const_iterator containing(passthru::iova a) const noexcept {
@@ -205,9 +204,8 @@ public:
     // The first record whose last byte is at or after `a` (the start of every unmap walk).
     constexpr iterator first_ending_at_or_after(passthru::iova a) noexcept {
         if (empty()) return end();
-        const id l = descend(a.value);
+        const auto [l, k] = locate(a.value);
         const leaf& lf = leaves_[l];
-        const std::size_t k = last_at_or_below(lf, a.value);
         const R& r = at(lf, k);
         if (r.iova.value > a.value) return {this, l, 0}; // below the leaf's records, above its fence
         if (a.value <= last_of(r)) return {this, l, k};
@@ -227,10 +225,8 @@ public:
     // The record starting exactly at `a`, or end().
     constexpr iterator find(passthru::iova a) noexcept {
         if (empty()) return end();
-        const id l = descend(a.value);
-        const leaf& lf = leaves_[l];
-        const std::size_t k = last_at_or_below(lf, a.value);
-        if (lf.key[k] == a.value) [[likely]]
+        const auto [l, k] = locate(a.value);
+        if (leaves_[l].key[k] == a.value) [[likely]]
             return {this, l, k};
         return end();
     }
@@ -244,16 +240,24 @@ public:
             root_ = head_ = new_leaf();
             height_ = 0;
         }
-        path p; // written down to the leaf before it is read
-        const id l = descend(first, &p);
+        fence f;
+        const id l = descend(first, nullptr, &f);
         const std::size_t to = count_at_or_below(leaves_[l], first); // the position the record takes
-        raise_fence(p, last_of(r));
+        // The fence to the leaf's right must stay above the new record: moving it up to
+        // last + 1 keeps it at or below every record to its right, since none overlaps.
+        if (f.node != none) {
+            std::uint64_t& above = inners_[f.node].sep[f.at];
+            if (above <= last_of(r)) above = last_of(r) + 1;
+        }
         ++size_;
         if (leaves_[l].n < leaf_cap) {
             put(leaves_[l], to, r);
             return {this, l, to};
         }
-        // Full: split, then insert into the half that owns the position.
+        // Full: split, then insert into the half that owns the position. The way down is
+        // needed now (the same leaf: the fence moved only above the new record).
+        path p; // written down to the leaf before it is read
+        descend(first, &p);
         const id hi = new_leaf(); // may move the leaves
         leaf& lo = leaves_[l];
         leaf& up = leaves_[hi];
@@ -356,15 +360,32 @@ public:
     }
 
 private:
+    // The leaf whose range holds x and the last record there starting at or below x (its
+    // first record when none does). The store is not empty.
+    struct spot {
+        id l;
+        std::size_t k;
+    };
+    constexpr spot locate(std::uint64_t x) const noexcept {
+        const id l = descend(x);
+        return {l, last_at_or_below(leaves_[l], x)};
+    }
     // The leaf whose range holds x (the leftmost for x below every key), recording the way
-    // down in `p` when asked. The leaf's lines are requested together before it is searched.
-    constexpr id descend(std::uint64_t x, path* p = nullptr) const noexcept {
+    // down in `p`, or the fence to the leaf's right in `f` (the separator after the child
+    // taken in the deepest node where that was not the last), when asked. The leaf's lines
+    // are requested together before it is searched.
+    struct fence {
+        id node = none;
+        std::uint32_t at = 0;
+    };
+    constexpr id descend(std::uint64_t x, path* p = nullptr, fence* f = nullptr) const noexcept {
         id n = root_;
         for (std::size_t d = 0; d < height_; ++d) {
             const inner& nd = inners_[n];
             if (!std::is_constant_evaluated()) fetch_inner(nd);
             const std::size_t i = child_at(nd, x);
             if (p) (*p)[d] = {n, static_cast<std::uint32_t>(i)};
+            if (f && i + 1 < nd.n) *f = {n, static_cast<std::uint32_t>(i)};
             n = nd.child[i];
         }
         if (!std::is_constant_evaluated()) fetch(leaves_[n]);
@@ -431,20 +452,6 @@ private:
     static constexpr void cut(leaf& lf, std::size_t q) noexcept {
         for (std::size_t i = q; i < leaf_cap; ++i) lf.key[i] = pad;
         lf.n = static_cast<std::uint32_t>(q);
-    }
-
-    // A record ending at `last` joins the leaf at the end of `p`. The fence to that leaf's
-    // right (in the deepest ancestor where the descent did not take the last child) must
-    // stay above it: moving it up to last + 1 keeps it at or below every record to its
-    // right, since none overlaps the new one.
-    constexpr void raise_fence(const path& p, std::uint64_t last) noexcept {
-        for (std::size_t d = height_; d-- > 0;) {
-            inner& nd = inners_[p[d].node];
-            if (p[d].at + 1 < nd.n) {
-                if (nd.sep[p[d].at] <= last) nd.sep[p[d].at] = last + 1;
-                return;
-            }
-        }
     }
 
     // Node `c` (lowest key `key`) goes right after the child the descent took at depth d - 1
@@ -519,7 +526,8 @@ private:
         } else if (a.n < total / 2) { // from b's front to a's end
             const std::size_t t = total / 2 - a.n;
             for (std::size_t q = 0; q < t; ++q) push_back(a, take(b, q));
-            b.order = (b.order >> (4 * t)) | ((b.order & below(t)) << (4 * (leaf_cap - t))); // taken slots to the free end
+            // The taken slots go to the free end of b's order.
+            b.order = (b.order >> (4 * t)) | ((b.order & below(t)) << (4 * (leaf_cap - t)));
             for (std::size_t q = 0; q + t < leaf_cap; ++q) b.key[q] = b.key[q + t];
             cut(b, b.n - t);
             par.sep[j] = b.key[0];
@@ -579,30 +587,25 @@ private:
         nd.n = static_cast<std::uint32_t>(n);
     }
 
-    constexpr id new_leaf() {
-        if (free_leaves_.empty()) {
-            leaves_.emplace_back();
-            return static_cast<id>(leaves_.size() - 1);
+    // A node from the free list, or a new one (which may move the others).
+    template <class Node>
+    static constexpr id new_node(std::vector<Node>& nodes, std::vector<id>& free) {
+        if (free.empty()) {
+            nodes.emplace_back();
+            return static_cast<id>(nodes.size() - 1);
         }
-        const id l = free_leaves_.back();
-        free_leaves_.pop_back();
-        return l;
+        const id i = free.back();
+        free.pop_back();
+        return i;
     }
+    constexpr id new_leaf() { return new_node(leaves_, free_leaves_); }
+    constexpr id new_inner() { return new_node(inners_, free_inners_); }
     constexpr void free_leaf(id l) {
         leaves_[l].order = identity;
         leaves_[l].key = pads();
         leaves_[l].n = 0;
         leaves_[l].next = none;
         free_leaves_.push_back(l);
-    }
-    constexpr id new_inner() {
-        if (free_inners_.empty()) {
-            inners_.emplace_back();
-            return static_cast<id>(inners_.size() - 1);
-        }
-        const id i = free_inners_.back();
-        free_inners_.pop_back();
-        return i;
     }
     constexpr void free_inner(id i) {
         inners_[i] = inner{};

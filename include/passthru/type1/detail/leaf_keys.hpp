@@ -50,7 +50,8 @@ constexpr void close_key(std::array<std::uint64_t, N>& key, std::size_t q) noexc
             for (int j = 0; j < pairs; ++j) k[j] = _mm_load_si128(p + j);
             k[pairs] = _mm_set1_epi64x(-1);
             const int t = static_cast<int>(q) - 1;
-            for (int j = 0; j < pairs; ++j) _mm_store_si128(p + j, sse::blend(sse::above(j, t), sse::straddle(k[j], k[j + 1]), k[j]));
+            for (int j = 0; j < pairs; ++j)
+                _mm_store_si128(p + j, sse::blend(sse::above(j, t), sse::straddle(k[j], k[j + 1]), k[j]));
             return;
         }
     }
@@ -67,7 +68,7 @@ constexpr void open_key(std::array<std::uint64_t, N>& key, std::size_t q, std::u
         if (!std::is_constant_evaluated()) {
             constexpr int pairs = static_cast<int>(N / 2);
             auto* p = reinterpret_cast<__m128i*>(key.data());
-            __m128i old[pairs + 1]; // old[j + 1] is pair j; old[0] stands before the first (never read into a kept lane)
+            __m128i old[pairs + 1]; // old[j + 1] is pair j; old[0] feeds only lanes that are not kept
             old[0] = _mm_setzero_si128();
             for (int j = 0; j < pairs; ++j) old[j + 1] = _mm_load_si128(p + j);
             const __m128i fresh = _mm_set1_epi64x(static_cast<long long>(k));
