@@ -2,12 +2,11 @@
 // A store leaf's sorted first-IOVAs (dma_store.hpp) moved one place at a position q that
 // the leaf itself gives (its search result), so q arrives with a line from memory. Every
 // key is rewritten in one fixed pass: all loaded, blended by position mask, all stored.
-// What the compiler makes of the plain loop is a branch on q (a jump into an unrolled
-// sequence), or, with masks, a vectorised loop that reloads keys it has just stored across
-// a store-forwarding boundary; either way the operations behind this one stall until the
-// line arrives. With SSE2 (every x86-64), on Zen 4, dma_store_65535's erase took 102 ns
-// instead of 123 and its insert 76 instead of 87 (medians of 7 alternating runs:
-// scripts/bench-compare d6bbe91 type1_bench dma_store 7).
+// g++ 12 makes the plain loop a branch on q (a jump into an unrolled sequence), and the
+// same masks written in plain C++ a vectorised loop that reloads keys across the stores it
+// has just made; both were slower. With SSE2 (every x86-64), on Zen 4, dma_store_65535's
+// erase took 102 ns instead of 123 and its insert 76 instead of 87 (medians of 7
+// alternating runs: scripts/bench-compare d6bbe91 type1_bench dma_store 7).
 #include <array>
 #include <cstddef>
 #include <cstdint>
