@@ -64,14 +64,14 @@ class dma_store {
     static constexpr std::size_t inner_min = fanout / 2;
     static constexpr std::size_t max_height = 16; // ≥ 16 children per level: far beyond 2^32 leaves
 
-    // Slot numbers in order, 4 bits each: position q of `order` names the slot of the q-th
-    // record by IOVA; positions n and on name the free slots.
     static constexpr std::size_t key_slots = (leaf_cap + 1) / 2 * 2; // whole pairs for leaf_keys.hpp
     static constexpr std::array<std::uint64_t, key_slots> pads() noexcept {
         std::array<std::uint64_t, key_slots> k{};
         k.fill(pad);
         return k;
     }
+    // Slot numbers in order, 4 bits each: position q of `order` names the slot of the q-th
+    // record by IOVA; positions n and on name the free slots.
     static constexpr std::uint64_t identity = [] {
         std::uint64_t o = 0;
         for (std::size_t q = 0; q < leaf_cap; ++q) o |= std::uint64_t{q} << (4 * q);
