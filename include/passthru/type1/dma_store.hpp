@@ -382,7 +382,7 @@ private:
         id n = root_;
         for (std::size_t d = 0; d < height_; ++d) {
             const inner& nd = inners_[n];
-            if (!std::is_constant_evaluated()) fetch_inner(nd);
+            if (!std::is_constant_evaluated()) fetch(nd);
             const std::size_t i = child_at(nd, x);
             if (p) (*p)[d] = {n, static_cast<std::uint32_t>(i)};
             if (f && i + 1 < nd.n) *f = {n, static_cast<std::uint32_t>(i)};
@@ -391,13 +391,11 @@ private:
         if (!std::is_constant_evaluated()) fetch(leaves_[n]);
         return n;
     }
-    static void fetch_inner(const inner& nd) noexcept {
+    // Every line of a node, requested at once.
+    template <class Node>
+    static void fetch(const Node& nd) noexcept {
         const char* b = static_cast<const char*>(static_cast<const void*>(&nd));
-        for (std::size_t off = 0; off < sizeof(inner); off += 64) __builtin_prefetch(b + off);
-    }
-    static void fetch(const leaf& lf) noexcept {
-        const char* b = static_cast<const char*>(static_cast<const void*>(&lf));
-        for (std::size_t off = 0; off < sizeof(leaf); off += 64) __builtin_prefetch(b + off);
+        for (std::size_t off = 0; off < sizeof(Node); off += 64) __builtin_prefetch(b + off);
     }
 
     // Edits of a leaf's order word: close position q (the rest move down, the top nibble
@@ -421,19 +419,13 @@ private:
         release(lf, slot(lf, q));
         return r;
     }
-    // The first free slot takes the record, at position q / first / last.
-    static constexpr void put(leaf& lf, std::size_t q, const R& r) {
+    // The first free slot takes the record (copied or moved), at position q / last.
+    template <class T>
+    static constexpr void put(leaf& lf, std::size_t q, T&& r) {
         const std::size_t sl = slot(lf, lf.n);
         lf.order = open(drop(lf.order, lf.n), q, sl);
         detail::open_key(lf.key, q, r.iova.value);
-        lf.rec[sl] = r;
-        ++lf.n;
-    }
-    static constexpr void push_front(leaf& lf, R&& r) {
-        const std::size_t sl = slot(lf, lf.n);
-        lf.order = open(drop(lf.order, lf.n), 0, sl);
-        detail::open_key(lf.key, 0, r.iova.value);
-        lf.rec[sl] = std::move(r);
+        lf.rec[sl] = std::forward<T>(r);
         ++lf.n;
     }
     static constexpr void push_back(leaf& lf, R&& r) {
@@ -454,7 +446,7 @@ private:
         lf.n = static_cast<std::uint32_t>(q);
     }
 
-    // Node `c` (lowest key `key`) goes right after the child the descent took at depth d - 1
+    // Node `c` (`key` the fence below it) goes right after the child the descent took at depth d - 1
     // (d is the depth of c's new sibling); splits the parent when full, up to a new root.
     constexpr void add_child(const path& p, std::size_t d, std::uint64_t key, id c) {
         if (d == 0) { // the root split
@@ -534,7 +526,7 @@ private:
         } else { // from a's end to b's front
             const std::size_t g = a.n - total / 2;
             if (j != i) moved.second = g;
-            for (std::size_t q = a.n; q-- > total / 2;) push_front(b, take(a, q));
+            for (std::size_t q = a.n; q-- > total / 2;) put(b, 0, take(a, q));
             cut(a, total / 2);
             par.sep[j] = b.key[0];
         }
