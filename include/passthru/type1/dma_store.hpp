@@ -96,16 +96,31 @@ class dma_store {
     };
     using path = std::array<step, max_height>;
 
-    // The child of `nd` whose range holds x: the count of separators ≤ x, five branch-free
-    // steps over the padded 31 (pad counts only for x = 2^64-1, hence the clamp). Written
-    // out because g++ 12 compiled the loop form to slower code.
+    // The child of `nd` whose range holds x: the count of separators ≤ x (pad counts only
+    // for x = 2^64-1, hence the clamps). Two searches find it. `halving` takes five
+    // branch-free steps over the padded 31, each waiting on the load before it: the fewest
+    // loads and instructions. `in_three` waits on three loads: the half, then the quarter of
+    // it (three separators compared at once), then the child among the last three. Lookups
+    // (about 180 instructions each) overlap one another in the core, and there fewer loads
+    // win; an insert (about 380) is too long for the next operation to start under it, and
+    // its waits decide. In dma_store_65535 (docs/benchmarks.md): inserts through `in_three`
+    // 12% faster, lookups through it slower. The steps are written out because g++ 12
+    // compiled the loop forms to slower code.
     static_assert(fanout == 32);
-    static constexpr std::size_t child_at(const inner& nd, std::uint64_t x) noexcept {
+    enum class inner_search { halving, in_three };
+    static constexpr std::size_t child_by_halving(const inner& nd, std::uint64_t x) noexcept {
         std::size_t i = nd.sep[15] <= x ? 16 : 0;
         i += nd.sep[i + 7] <= x ? 8 : 0;
         i += nd.sep[i + 3] <= x ? 4 : 0;
         i += nd.sep[i + 1] <= x ? 2 : 0;
         i += nd.sep[i] <= x ? 1 : 0;
+        return std::min<std::size_t>(i, nd.n - 1);
+    }
+    static constexpr std::size_t child_in_three(const inner& nd, std::uint64_t x) noexcept {
+        const auto le = [&](std::size_t at) { return std::size_t{nd.sep[at] <= x}; };
+        std::size_t i = 16 * le(15);
+        i += 4 * (le(i + 3) + le(i + 7) + le(i + 11));
+        i += le(i) + le(i + 1) + le(i + 2);
         return std::min<std::size_t>(i, nd.n - 1);
     }
     static constexpr std::size_t slot(const leaf& lf, std::size_t q) noexcept { return (lf.order >> (4 * q)) & 15; }
@@ -241,7 +256,7 @@ public:
             height_ = 0;
         }
         fence f;
-        const id l = descend(first, nullptr, &f);
+        const id l = descend<inner_search::in_three>(first, nullptr, &f);
         const std::size_t to = count_at_or_below(leaves_[l], first); // the position the record takes
         // The fence to the leaf's right must stay above the new record: moving it up to
         // last + 1 keeps it at or below every record to its right, since none overlaps.
@@ -378,12 +393,13 @@ private:
         id node = none;
         std::uint32_t at = 0;
     };
+    template <inner_search S = inner_search::halving>
     constexpr id descend(std::uint64_t x, path* p = nullptr, fence* f = nullptr) const noexcept {
         id n = root_;
         for (std::size_t d = 0; d < height_; ++d) {
             const inner& nd = inners_[n];
             if (!std::is_constant_evaluated()) fetch(nd);
-            const std::size_t i = child_at(nd, x);
+            const std::size_t i = S == inner_search::halving ? child_by_halving(nd, x) : child_in_three(nd, x);
             if (p) (*p)[d] = {n, static_cast<std::uint32_t>(i)};
             if (f && i + 1 < nd.n) *f = {n, static_cast<std::uint32_t>(i)};
             n = nd.child[i];
