@@ -1,7 +1,11 @@
-// Instructions per iova_to_phys, counted by callgrind (scripts/bench --summary): unlike a
-// time, the count is the same on every run and every machine that runs the same binary,
-// so a regression in the lookup walk shows as a number, not as noise. Each format's table
-// holds 1 GiB of 4K pages; `lookups<F>` translates 100,000 random IOVAs in it.
+// Instructions per iova_to_phys and per mapping-store operation, counted by callgrind
+// (scripts/bench --summary): unlike a time, the count is the same on every run and every
+// machine that runs the same binary, so a regression in a walk shows as a number, not as
+// noise. Each format's table holds 1 GiB of 4K pages; `lookups<F>` translates 100,000
+// random IOVAs in it. The store holds 65,535 records laid out as type1_bench's
+// dma_store_65535 lays them out; `store_lookup_run` makes 100,000 lookups in it, and
+// `store_erase_run` and `store_insert_run` erase and put back 20 batches of 1,024.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <random>
@@ -12,6 +16,7 @@
 #include <passthru/pgtable/arm_lpae.hpp>
 #include <passthru/pgtable/page_table.hpp>
 #include <passthru/pgtable/vtd_ss.hpp>
+#include <passthru/type1/dma_store.hpp>
 
 using namespace passthru;
 using namespace passthru::pgtable;
@@ -44,9 +49,61 @@ void run() {
     for (auto& io : at) io = base + rng() % (std::uint64_t{1} << 30);
     std::printf("%s %llu\n", F::name.data(), static_cast<unsigned long long>(lookups(t, at)));
 }
+
+// A mapping as type1_bench's store benchmark keeps it (48 bytes).
+struct mapping {
+    passthru::iova iova{};
+    std::uint64_t size = 0;
+    std::uint64_t vaddr = 0;
+    std::uint64_t locked = 0;
+    std::uint32_t prot = 0;
+    std::uint32_t flags = 0;
+    std::uint64_t owner = 0;
+};
+using store = type1::dma_store<mapping>;
+
+[[gnu::noinline]] std::uint64_t store_lookup_run(const store& s, const std::vector<std::uint64_t>& at) {
+    std::uint64_t sum = 0;
+    for (const std::uint64_t io : at) sum += s.containing(iova{io})->vaddr;
+    return sum;
+}
+[[gnu::noinline]] void store_erase_run(store& s, const mapping* from, const mapping* to) {
+    for (; from != to; ++from) s.erase(s.find(from->iova));
+}
+[[gnu::noinline]] void store_insert_run(store& s, const mapping* from, const mapping* to) {
+    for (; from != to; ++from) s.insert(*from);
+}
+
+void run_store() {
+    constexpr std::size_t live = 65535, batch = 1024, batches = 20;
+    constexpr std::uint64_t space = std::uint64_t{4} << 30, slot = space / live;
+    std::mt19937_64 rng(7);
+    std::vector<mapping> recs;
+    for (std::size_t i = 0; i < live; ++i) {
+        const std::uint64_t size = (1 + rng() % 8) * 4096;
+        const std::uint64_t off = (rng() % ((slot - size) / 4096)) * 4096;
+        recs.push_back({iova{i * slot + off}, size, 0x7f00'0000'0000 + i * slot, size, 3, 0, 1});
+    }
+    std::shuffle(recs.begin(), recs.end(), rng);
+    store s;
+    for (const mapping& r : recs) s.insert(r);
+    std::vector<std::uint64_t> at(probes);
+    for (auto& io : at) {
+        const mapping& r = recs[rng() % live];
+        io = r.iova.value + rng() % r.size;
+    }
+    std::uint64_t sum = store_lookup_run(s, at);
+    for (std::size_t b = 0; b < batches; ++b) {
+        const mapping* from = recs.data() + b * batch;
+        store_erase_run(s, from, from + batch);
+        store_insert_run(s, from, from + batch);
+    }
+    std::printf("dma_store %llu %zu\n", static_cast<unsigned long long>(sum), s.size());
+}
 } // namespace
 
 int main() {
+    run_store();
     run<arm_lpae<arm_lpae_config{}>>();
     run<vtd_ss<vtd_ss_config{.levels = 4, .force_snoop = true}>>();
     run<amd_v1<amd_v1_config{.mode = 4}>>();

@@ -84,6 +84,10 @@ def lookup_instructions():
                              capture_output=True, text=True).stdout
         counts = {}
         for line in ann.splitlines():
+            for fn, what, per in [("store_lookup_run(", "lookup", 100000), ("store_insert_run(", "insert", 20 * 1024),
+                                  ("store_erase_run(", "erase", 20 * 1024)]:
+                if fn in line:
+                    counts[f"store {what}"] = int(line.split()[0].replace(",", "")) / per
             if "lookups<" not in line:
                 continue
             n = int(line.split()[0].replace(",", ""))
@@ -94,8 +98,10 @@ def lookup_instructions():
         return counts
 
 
-for fmt, n in lookup_instructions().items():
-    out.append(f"| iova_to_phys, instructions (callgrind) | {fmt} | {n:.0f} per lookup | — | — | no regression |")
+instructions = lookup_instructions()
+for fmt, n in instructions.items():
+    if not fmt.startswith("store "):
+        out.append(f"| iova_to_phys, instructions (callgrind) | {fmt} | {n:.0f} per lookup | — | — | no regression |")
 # The type1 mapping store against std::map, per operation, at 65,535 live mappings.
 name = "dma_store_65535/manual_time"
 if name in runs:
@@ -103,6 +109,10 @@ if name in runs:
         out.append(f"| mapping store, {op} at 65,535 mappings | `type1::dma_store` | {get(name, op + '_ns'):.3g} ns "
                    f"| `std::map` {get(name, op + '_map_ns'):.3g} ns | **{get(name, op + '_x'):.2f}× faster** "
                    f"| ≥ {target}× |")
+for op in ("lookup", "insert", "erase"):
+    if f"store {op}" in instructions:
+        out.append(f"| mapping store, instructions per {op} (callgrind) | `type1::dma_store` | "
+                   f"{instructions[f'store {op}']:.0f} | — | — | no regression |")
 name = "dma_store_65535_latency/manual_time"
 if name in runs:
     out.append(f"| mapping store, lookup latency (each lookup waits for the last) | `type1::dma_store` "
