@@ -5,7 +5,6 @@
 // random IOVAs in it. The store holds 65,535 records laid out as type1_bench's
 // dma_store_65535 lays them out; `store_lookup_run` makes 100,000 lookups in it, and
 // `store_erase_run` and `store_insert_run` erase and put back 20 batches of 1,024.
-#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <random>
@@ -17,6 +16,8 @@
 #include <passthru/pgtable/page_table.hpp>
 #include <passthru/pgtable/vtd_ss.hpp>
 #include <passthru/type1/dma_store.hpp>
+
+#include "store_records.hpp"
 
 using namespace passthru;
 using namespace passthru::pgtable;
@@ -50,16 +51,7 @@ void run() {
     std::printf("%s %llu\n", F::name.data(), static_cast<unsigned long long>(lookups(t, at)));
 }
 
-// A mapping as type1_bench's store benchmark keeps it (48 bytes).
-struct mapping {
-    passthru::iova iova{};
-    std::uint64_t size = 0;
-    std::uint64_t vaddr = 0;
-    std::uint64_t locked = 0;
-    std::uint32_t prot = 0;
-    std::uint32_t flags = 0;
-    std::uint64_t owner = 0;
-};
+using bench::mapping;
 using store = type1::dma_store<mapping>;
 
 [[gnu::noinline]] std::uint64_t store_lookup_run(const store& s, const std::vector<std::uint64_t>& at) {
@@ -75,21 +67,14 @@ using store = type1::dma_store<mapping>;
 }
 
 void run_store() {
-    constexpr std::size_t live = 65535, batch = 1024, batches = 20;
-    constexpr std::uint64_t space = std::uint64_t{4} << 30, slot = space / live;
+    constexpr std::size_t batch = 1024, batches = 20;
     std::mt19937_64 rng(7);
-    std::vector<mapping> recs;
-    for (std::size_t i = 0; i < live; ++i) {
-        const std::uint64_t size = (1 + rng() % 8) * 4096;
-        const std::uint64_t off = (rng() % ((slot - size) / 4096)) * 4096;
-        recs.push_back({iova{i * slot + off}, size, 0x7f00'0000'0000 + i * slot, size, 3, 0, 1});
-    }
-    std::shuffle(recs.begin(), recs.end(), rng);
+    const std::vector<mapping> recs = bench::scattered_mappings(rng);
     store s;
     for (const mapping& r : recs) s.insert(r);
     std::vector<std::uint64_t> at(probes);
     for (auto& io : at) {
-        const mapping& r = recs[rng() % live];
+        const mapping& r = recs[rng() % bench::store_live];
         io = r.iova.value + rng() % r.size;
     }
     std::uint64_t sum = store_lookup_run(s, at);

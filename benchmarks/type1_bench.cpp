@@ -38,6 +38,7 @@
 #include <passthru/type1/dma_store.hpp>
 
 #include "page_aligned.hpp"
+#include "store_records.hpp"
 
 using namespace passthru;
 
@@ -45,16 +46,7 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-// A mapping as the engine will keep it: its range, where it came from and how it maps.
-struct mapping {
-    passthru::iova iova{};
-    std::uint64_t size = 0;
-    std::uint64_t vaddr = 0;
-    std::uint64_t locked = 0;
-    std::uint32_t prot = 0;
-    std::uint32_t flags = 0;
-    std::uint64_t owner = 0;
-};
+using bench::mapping;
 
 double seconds(clock_type::time_point a, clock_type::time_point b) {
     return std::chrono::duration<double>(b - a).count();
@@ -82,20 +74,13 @@ std::pair<double, double> in_turns(std::size_t round, A&& a, B&& b) {
 // 65,535 records scattered over 4 GiB, in the store and in a std::map, inserted in a
 // random order.
 struct store_rig {
-    static constexpr std::size_t live = 65535, batch = 1024;
+    static constexpr std::size_t live = bench::store_live, batch = 1024;
     std::mt19937_64 rng{7};
-    std::vector<mapping> recs;
+    std::vector<mapping> recs = bench::scattered_mappings(rng);
     type1::dma_store<mapping> store;
     std::map<std::uint64_t, mapping> map;
 
     store_rig() {
-        constexpr std::uint64_t space = std::uint64_t{4} << 30, slot = space / live; // one record per slot
-        for (std::size_t i = 0; i < live; ++i) {
-            const std::uint64_t size = (1 + rng() % 8) * 4096; // <= 32K, slot is ~64K
-            const std::uint64_t off = (rng() % ((slot - size) / 4096)) * 4096;
-            recs.push_back({iova{i * slot + off}, size, 0x7f00'0000'0000 + i * slot, size, 3, 0, 1});
-        }
-        std::shuffle(recs.begin(), recs.end(), rng);
         for (const auto& r : recs) {
             store.insert(r);
             map.emplace(r.iova.value, r);
