@@ -387,8 +387,9 @@ private:
     }
     // The leaf whose range holds x (the leftmost for x below every key), recording the way
     // down in `p`, or the fence to the leaf's right in `f` (the separator after the child
-    // taken in the deepest node where that was not the last), when asked. The leaf's lines
-    // are requested together before it is searched.
+    // taken in the deepest node where that was not the last), when asked; S picks the inner
+    // search (above: the insert walks in three steps). The leaf's lines are requested
+    // together before it is searched.
     struct fence {
         id node = none;
         std::uint32_t at = 0;
