@@ -72,36 +72,37 @@ for key, fmt in formats:
     name = f"iova_to_phys/{key}"
     if name in runs:
         out.append(f"| iova_to_phys, random IOVA | {fmt} | {get(name, 'real_time'):.3g} ns | — | — | no regression |")
-# Instructions per lookup, from callgrind: the same on every run of the same binary.
+# Instructions per operation, from callgrind: the same on every run of the same binary.
+# Returns {format: per iova_to_phys}, {store operation: per operation}; lookup_cost.cpp's
+# header comment gives how many calls each counted function makes.
 def lookup_instructions():
+    tables, store = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         out = pathlib.Path(tmp) / "cg.out"
         r = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", lookup_cost],
                            capture_output=True, text=True)
         if r.returncode != 0:
-            return {}
+            return tables, store
         ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", str(out)],
                              capture_output=True, text=True).stdout
-        counts = {}
         for line in ann.splitlines():
-            for fn, what, per in [("store_lookup_run(", "lookup", 100000), ("store_insert_run(", "insert", 20 * 1024),
-                                  ("store_erase_run(", "erase", 20 * 1024)]:
-                if fn in line:
-                    counts[f"store {what}"] = int(line.split()[0].replace(",", "")) / per
-            if "lookups<" not in line:
-                continue
-            n = int(line.split()[0].replace(",", ""))
-            for key, fmt in [("arm_lpae<", "ARM LPAE s1 4K"), ("vtd_ss<", "VT-d 4-level"),
-                             ("amd_v1_config{4u", "AMD-Vi v1 mode 4"), ("amd_v1_config{6u", "AMD-Vi v1 mode 6")]:
+            for key, counts, what, calls in [
+                    ("lookups<passthru::pgtable::arm_lpae<", tables, "ARM LPAE s1 4K", 100000),
+                    ("lookups<passthru::pgtable::vtd_ss<", tables, "VT-d 4-level", 100000),
+                    ("lookups<passthru::pgtable::amd_v1<passthru::pgtable::amd_v1_config{4u", tables, "AMD-Vi v1 mode 4", 100000),
+                    ("lookups<passthru::pgtable::amd_v1<passthru::pgtable::amd_v1_config{6u", tables, "AMD-Vi v1 mode 6", 100000),
+                    ("store_lookup_run(", store, "lookup", 100000),
+                    ("store_insert_run(", store, "insert", 20 * 1024),
+                    ("store_erase_run(", store, "erase", 20 * 1024)]:
                 if key in line:
-                    counts[fmt] = n / 100000
-        return counts
+                    counts[what] = int(line.split()[0].replace(",", "")) / calls
+                    break
+    return tables, store
 
 
-instructions = lookup_instructions()
-for fmt, n in instructions.items():
-    if not fmt.startswith("store "):
-        out.append(f"| iova_to_phys, instructions (callgrind) | {fmt} | {n:.0f} per lookup | — | — | no regression |")
+table_instructions, store_instructions = lookup_instructions()
+for fmt, n in table_instructions.items():
+    out.append(f"| iova_to_phys, instructions (callgrind) | {fmt} | {n:.0f} per lookup | — | — | no regression |")
 # The type1 mapping store against std::map, per operation, at 65,535 live mappings.
 name = "dma_store_65535/manual_time"
 if name in runs:
@@ -110,9 +111,9 @@ if name in runs:
                    f"| `std::map` {get(name, op + '_map_ns'):.3g} ns | **{get(name, op + '_x'):.2f}× faster** "
                    f"| ≥ {target}× |")
 for op in ("lookup", "insert", "erase"):
-    if f"store {op}" in instructions:
+    if op in store_instructions:
         out.append(f"| mapping store, instructions per {op} (callgrind) | `type1::dma_store` | "
-                   f"{instructions[f'store {op}']:.0f} | — | — | no regression |")
+                   f"{store_instructions[op]:.0f} | — | — | no regression |")
 name = "dma_store_65535_latency/manual_time"
 if name in runs:
     out.append(f"| mapping store, lookup latency (each lookup waits for the last) | `type1::dma_store` "
