@@ -97,17 +97,18 @@ class dma_store {
     using path = std::array<step, max_height>;
 
     // The child of `nd` whose range holds x: the count of separators ≤ x. Pad counts only
-    // for x = 2^64-1, so a walk that may carry that IOVA clamps; lookups take it apart
-    // (locate) and walk without (Clamp = false: 4 instructions a level, about a tenth of a
-    // lookup's). Two searches find it. `halving` takes five
-    // branch-free steps over the padded 31, each waiting on the load before it: the fewest
-    // loads and instructions. `in_three` waits on three loads: the half, then the quarter of
-    // it (three separators compared at once), then the child among the last three. Lookups
-    // (about 180 instructions each) overlap one another in the core, and there fewer loads
-    // win; an insert (about 380) is too long for the next operation to start under it, and
-    // its waits decide. In dma_store_65535 (docs/benchmarks.md): inserts through `in_three`
-    // 12% faster, lookups through it slower. The steps are written out because g++ 12
-    // compiled the loop forms to slower code.
+    // for x = 2^64-1, so a walk that may carry that IOVA clamps each answer (Clamp); lookups
+    // and inserts take that IOVA apart (locate, place) and walk without, which with the
+    // lookups' leaf search below took a lookup from 178 instructions to 154 and an insert
+    // from 389 to 375 (docs/benchmarks.md). Two searches find the child. `halving` takes five branch-free steps over the padded
+    // 31, each waiting on the load before it: the fewest loads and instructions.
+    // `in_three` waits on three loads: the half, then the quarter of it (three separators
+    // compared at once), then the child among the last three. Lookups (about 150
+    // instructions each) overlap one another in the core, and there fewer loads win; an
+    // insert (about 390) is too long for the next operation to start under it, and its
+    // waits decide. In dma_store_65535: inserts through `in_three` 12% faster, lookups
+    // through it slower. The steps are written out because g++ 12 compiled the loop forms
+    // to slower code.
     static_assert(fanout == 32);
     enum class inner_search { halving, in_three };
     template <bool Clamp>
@@ -120,12 +121,14 @@ class dma_store {
         if constexpr (Clamp) return std::min<std::size_t>(i, nd.n - 1);
         return i;
     }
+    template <bool Clamp>
     static constexpr std::size_t child_in_three(const inner& nd, std::uint64_t x) noexcept {
         const auto le = [&](std::size_t at) { return std::size_t{nd.sep[at] <= x}; };
         std::size_t i = 16 * le(15);
         i += 4 * (le(i + 3) + le(i + 7) + le(i + 11));
         i += le(i) + le(i + 1) + le(i + 2);
-        return std::min<std::size_t>(i, nd.n - 1);
+        if constexpr (Clamp) return std::min<std::size_t>(i, nd.n - 1);
+        return i;
     }
     static constexpr std::size_t slot(const leaf& lf, std::size_t q) noexcept { return (lf.order >> (4 * q)) & 15; }
     static constexpr R& at(leaf& lf, std::size_t q) noexcept { return lf.rec[slot(lf, q)]; }
@@ -144,9 +147,10 @@ class dma_store {
         }
     }
     // How many records start at or below x: where a record starting at x goes. The same
-    // steps as a loop, and the last key compared; pad counts for x = 2^64-1, hence the
-    // clamp. (Written out like the lookups' search, g++ 12 made the last steps here a
-    // branch on the key, mispredicted half the time.)
+    // steps as a loop, then the last key compared; pad counts for x = 2^64-1 (Clamp).
+    // (Written out like the lookups' search, g++ 12 made the last steps here a branch on
+    // the key, mispredicted half the time.)
+    template <bool Clamp>
     static constexpr std::size_t count_at_or_below(const leaf& lf, std::uint64_t x) noexcept {
         std::size_t base = 0, len = leaf_cap;
         while (len > 1) {
@@ -154,7 +158,9 @@ class dma_store {
             base = lf.key[base + half] <= x ? base + half : base;
             len -= half;
         }
-        return std::min<std::size_t>(base + (lf.key[base] <= x ? 1 : 0), lf.n);
+        base += lf.key[base] <= x ? 1 : 0;
+        if constexpr (Clamp) return std::min<std::size_t>(base, lf.n);
+        return base;
     }
 
     static constexpr std::uint64_t last_of(const R& r) noexcept { return r.iova.value + (r.size - 1); }
@@ -266,8 +272,7 @@ public:
             height_ = 0;
         }
         fence f;
-        const id l = descend<inner_search::in_three>(first, nullptr, &f);
-        const std::size_t to = count_at_or_below(leaves_[l], first); // the position the record takes
+        const auto [l, to] = first == pad ? place<true>(first, f) : place<false>(first, f);
         // The fence to the leaf's right must stay above the new record: moving it up to
         // last + 1 keeps it at or below every record to its right, since none overlaps.
         if (f.node != none) {
@@ -410,18 +415,24 @@ private:
     };
     template <inner_search S = inner_search::halving, bool Clamp = true>
     constexpr id descend(std::uint64_t x, path* p = nullptr, fence* f = nullptr) const noexcept {
-        static_assert(Clamp || S == inner_search::halving);
         id n = root_;
         for (std::size_t d = 0; d < height_; ++d) {
             const inner& nd = inners_[n];
             if (!std::is_constant_evaluated()) fetch(nd);
-            const std::size_t i = S == inner_search::halving ? child_by_halving<Clamp>(nd, x) : child_in_three(nd, x);
+            const std::size_t i = S == inner_search::halving ? child_by_halving<Clamp>(nd, x) : child_in_three<Clamp>(nd, x);
             if (p) (*p)[d] = {n, static_cast<std::uint32_t>(i)};
             if (f && i + 1 < nd.n) *f = {n, static_cast<std::uint32_t>(i)};
             n = nd.child[i];
         }
         if (!std::is_constant_evaluated()) fetch(leaves_[n]);
         return n;
+    }
+    // Where a record starting at x goes: the leaf and the position there, with the fence to
+    // the leaf's right in f (Clamp: x may be 2^64-1).
+    template <bool Clamp>
+    constexpr std::pair<id, std::size_t> place(std::uint64_t x, fence& f) const noexcept {
+        const id l = descend<inner_search::in_three, Clamp>(x, nullptr, &f);
+        return {l, count_at_or_below<Clamp>(leaves_[l], x)};
     }
     // Every line of a node, requested at once.
     template <class Node>
