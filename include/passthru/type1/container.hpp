@@ -237,10 +237,19 @@ private:
     constexpr result<std::uint64_t> pin_map(const dma& d, std::span<domain_type* const> targets,
                                             std::uint64_t pending = 0);
     constexpr void unmap_unpin(std::span<domain_type* const> targets, passthru::iova io, std::uint64_t size);
-    // Returns the mapping after it.
-    constexpr typename store_type::iterator remove_dma(typename store_type::iterator it);
+    // vfio_remove_dma: what the mapping holds goes back (its pages, its accounting), then
+    // the mapping leaves the store. Returns the mapping after it.
+    constexpr void release_dma(dma& d);
+    constexpr typename store_type::iterator remove_dma(typename store_type::iterator it) {
+        release_dma(*it);
+        return dmas_.erase(it);
+    }
+    // Every mapping, as remove_dma would take them one after another (closing, the last
+    // group leaving, UNMAP_ALL), then one clear of the store instead of an erase and a leaf
+    // rebalance each.
     constexpr void remove_all_dmas() {
-        while (!dmas_.empty()) remove_dma(dmas_.begin());
+        for (dma& d : dmas_) release_dma(d);
+        dmas_.clear();
     }
     constexpr void report_dirty(dma& d, std::uint64_t base, std::uint64_t pgsize, std::span<std::uint64_t> user);
     constexpr void harvest_iommu_dirty(dma& d, std::span<std::uint64_t> into, const domain_entry* only = nullptr);

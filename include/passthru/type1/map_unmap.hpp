@@ -190,18 +190,15 @@ constexpr void container<P, F, Pn, K>::unmap_unpin(std::span<domain_type* const>
     }
 }
 
-// vfio_remove_dma.
 template <Platform P, DomainFactory F, Pinner Pn, KernelProfile K>
-constexpr typename container<P, F, Pn, K>::store_type::iterator
-container<P, F, Pn, K>::remove_dma(typename store_type::iterator it) {
-    if (it->iommu_mapped && !domains_.empty()) {
+constexpr void container<P, F, Pn, K>::release_dma(dma& d) {
+    if (d.iommu_mapped && !domains_.empty()) {
         auto targets = all_domains();
-        unmap_unpin(targets, it->iova, it->size);
+        unmap_unpin(targets, d.iova, d.size);
     }
-    locked_vm_ -= it->locked;
-    if (it->vaddr_invalid) --vaddr_invalid_count_;
+    locked_vm_ -= d.locked;
+    if (d.vaddr_invalid) --vaddr_invalid_count_;
     ++dma_avail_;
-    return dmas_.erase(it);
 }
 
 template <Platform P, DomainFactory F, Pinner Pn, KernelProfile K>
@@ -259,6 +256,15 @@ constexpr result<std::uint64_t> container<P, F, Pn, K>::do_unmap(std::uint64_t i
             ++vaddr_invalid_count_;
             unmapped += it->size;
         }
+        return unmapped;
+    }
+    // UNMAP_ALL from the first mapping takes every one: no bitmap comes with it (C2), v1
+    // stops only below a start above 0, and `past` only at a mapping starting at 2^64-1,
+    // which none can. (Where the kernel's first-node search misses, P5, `first` is the end
+    // and the walk below takes none.)
+    if (whole && first == dmas_.begin()) {
+        for (const dma& d : dmas_) unmapped += d.size;
+        remove_all_dmas();
         return unmapped;
     }
     while (it != dmas_.end() && !past(*it)) {
