@@ -131,6 +131,9 @@ for name, what, target in [
         ms = b["real_time"] * unit[b["time_unit"]]
         out.append(f"| {what} | VT-d 4-level | {ms:.3g} ms | bare table {b['bare_ms']:.3g} ms "
                    f"| **{b['x']:.2f}× bare** | {target} |")
+        if "unmap_ms" in b:
+            out.append(f"| {what.replace('MAP_DMA', 'UNMAP_DMA')} | VT-d 4-level | {b['unmap_ms']:.3g} ms "
+                       f"| bare table, run by run {b['unmap_bare_ms']:.3g} ms | **{b['unmap_x']:.2f}× bare** | — |")
 a, v = runs.get("usable_iova/constexpr_array"), runs.get("usable_iova/usable_iova_ranges")
 if a and v:
     out.append(f"| usable IOVA list (AMD-Vi) | `platform::usable_iova` | {a['real_time']:.3g} ns "

@@ -81,6 +81,7 @@ public:
     // SEMANTICS G1.5 / PGTABLE §0.4; invalidation through the hooks.
     constexpr std::uint64_t unmap(iova io, std::uint64_t size) { return table_.unmap(io, size); }
     constexpr std::optional<phys_addr> iova_to_phys(iova io) const { return table_.iova_to_phys(io); }
+    constexpr std::optional<leaf_info> leaf_at(iova io) const { return table_.leaf_at(io); }
 
     // PGTABLE §8, for a dirty-tracking domain.
     constexpr result<void> read_and_clear_dirty(iova io, std::uint64_t size, dirty_bitmap& bits,

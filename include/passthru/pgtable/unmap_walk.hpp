@@ -9,6 +9,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <utility>
 
 #include <passthru/concepts/page_allocator.hpp>
@@ -89,8 +90,13 @@ protected:
         }
         if (sync_from < sync_to) this->hooks_.sync_ptes(c.table + sync_from, sync_to - sync_from);
         if (c.level == top) return false; // the root stays
-        if (start == 0 && cleared_to == n) return true;
-        return std::all_of(c.table, c.table + n, [](pte_t e) { return e == 0; });
+        // Empty when the slots around [start, cleared_to) are: those after it from the first
+        // on, then those before it from the last back, so a run of unmaps in either order
+        // (vfio unmapping scattered 4K frames one call each) stops at the neighbour still
+        // mapped instead of reading the table from slot 0 every call.
+        const auto zero = [](pte_t e) { return e == 0; };
+        return std::all_of(c.table + cleared_to, c.table + n, zero) &&
+               std::all_of(std::reverse_iterator(c.table + start), std::reverse_iterator(c.table), zero);
     }
 
     // Clear the run of one-slot leaves that starts at the cursor's slot (a leaf at w.cur),

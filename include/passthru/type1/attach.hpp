@@ -101,22 +101,16 @@ constexpr result<void> container<P, F, Pn, K>::attach(const group& g) {
         if (d.iommu_mapped) {
             domain_type& from = domains_.front()->dom;
             for (std::uint64_t off = 0; off < d.size;) {
-                const auto pa = from.iova_to_phys(d.iova + off);
-                if (!pa) { // not reachable: a mapped dma is mapped in every domain
+                const auto run = contiguous_run(from, d.iova + off, d.size - off);
+                if (!run) { // not reachable: a mapped dma is mapped in every domain
                     off += host_page;
                     continue;
                 }
-                std::uint64_t len = host_page;
-                while (off + len < d.size) {
-                    const auto next = from.iova_to_phys(d.iova + (off + len));
-                    if (!next || next->value != pa->value + len) break;
-                    len += host_page;
-                }
-                if (auto r = detail::map_via(into, d.iova + off, *pa, len, d.perm | P::map_prot); !r) {
+                if (auto r = detail::map_via(into, d.iova + off, run->pa, run->len, d.perm | P::map_prot); !r) {
                     unwind();
                     return tl::unexpected(r.error());
                 }
-                off += len;
+                off += run->len;
             }
         } else {
             auto pages = pin_map(d, target, pending);

@@ -237,6 +237,12 @@ private:
     constexpr result<std::uint64_t> pin_map(const dma& d, std::span<domain_type* const> targets,
                                             std::uint64_t pending = 0);
     constexpr void unmap_unpin(std::span<domain_type* const> targets, passthru::iova io, std::uint64_t size);
+    struct phys_run {
+        phys_addr pa;
+        std::uint64_t len;
+    };
+    static constexpr std::optional<phys_run> contiguous_run(const domain_type& dom, passthru::iova io,
+                                                            std::uint64_t max);
     // vfio_remove_dma: what the mapping holds goes back (its pages, its accounting), then
     // the mapping leaves the store. Returns the mapping after it.
     constexpr void release_dma(dma& d);

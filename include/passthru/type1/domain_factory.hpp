@@ -33,6 +33,13 @@ concept DomainWithMapSession = requires(D& d, iova io, phys_addr pa, std::uint64
     { d.map_session().map(io, pa, size, p) } -> std::same_as<result<void>>;
 };
 
+// A domain that reports the leaf translating an IOVA (pgtable::domain): the engine reads
+// physically contiguous runs a leaf at a time instead of a host page at a time.
+template <class D>
+concept DomainWithLeaves = requires(const D& d, iova io) {
+    { d.leaf_at(io) } -> std::same_as<std::optional<pgtable::leaf_info>>;
+};
+
 // A domain whose tables record device writes (pgtable::dirty_tracking_domain): what
 // container_options::iommu_dirty reads.
 template <class D>

@@ -15,6 +15,48 @@ namespace {
 constexpr std::uint64_t K4 = 0x1000;
 constexpr interval mock_ap = type1::mock_domain::mock_aperture;
 
+// Real VT-d tables that log the map and unmap calls a container makes of them.
+struct call_log {
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> maps, unmaps; // {iova, size}
+};
+template <class D>
+class logged_domain {
+public:
+    static constexpr iommu_caps caps = D::caps;
+    logged_domain(D d, call_log& log) : d_(std::move(d)), log_(&log) {}
+    result<void> map(iova io, phys_addr pa, std::uint64_t size, prot p) {
+        log_->maps.emplace_back(io.value, size);
+        return d_.map(io, pa, size, p);
+    }
+    std::uint64_t unmap(iova io, std::uint64_t size) {
+        log_->unmaps.emplace_back(io.value, size);
+        return d_.unmap(io, size);
+    }
+    std::optional<phys_addr> iova_to_phys(iova io) const { return d_.iova_to_phys(io); }
+    std::optional<pgtable::leaf_info> leaf_at(iova io) const { return d_.leaf_at(io); }
+    pgsize_bitmap pgsizes() const { return d_.pgsizes(); }
+    interval aperture() const { return d_.aperture(); }
+    reserved_region_list reserved_regions() const { return d_.reserved_regions(); }
+    bool enforce_cache_coherency() const { return d_.enforce_cache_coherency(); }
+
+private:
+    D d_;
+    call_log* log_;
+};
+struct logged_vtd_domains {
+    using tables = type1::table_domains<x86_vtd_ir<>::iommu, pgtable::arena_allocator>;
+    using domain_type = logged_domain<tables::domain_type>;
+    tables inner;
+    call_log* log;
+    result<void> create(const group& g, std::optional<domain_type>& out) {
+        std::optional<tables::domain_type> d;
+        if (auto r = inner.create(g, d); !r) return r;
+        out.emplace(std::move(*d), *log);
+        return {};
+    }
+};
+static_assert(type1::DomainWithLeaves<logged_vtd_domains::domain_type>);
+
 } // namespace
 
 TEST_CASE("SEMANTICS A1 attach while a vaddr is invalidated is EBUSY") {
@@ -154,6 +196,59 @@ TEST_CASE("SEMANTICS A15 A17 A19 reuse within one unit, a second unit gets a dom
     }
     CHECK(a.at(0x40'0000).size == 0x20'0000); // one 2M leaf
     CHECK(r.pinner.pinned_pages() == 512 + 4); // replay pins nothing more
+}
+
+TEST_CASE("SEMANTICS A17 A.4 a replay maps, and an unmap unmaps, whole physically contiguous runs") {
+    table_fixture<table_rig<>::format> fx(2048);
+    call_log log;
+    logged_vtd_domains domains{logged_vtd_domains::tables(fx.arena), &log};
+    type1::memory_pinner pinner;
+    add_process_memory(pinner);
+    type1::container<x86_vtd_ir<>, logged_vtd_domains, type1::memory_pinner, type1::profiles::upstream> c(
+        iommu_mode::v2, domains, pinner);
+    REQUIRE(c.attach(group{.id = 1}));
+    // 8 MiB of contiguous RAM: four 2M leaves, one physical run; then 8 scattered frames.
+    const std::uint64_t ram_io = 0x4000'0000, ram_size = 0x80'0000, sc_io = 0x5000'0000, sc_size = 8 * K4;
+    REQUIRE(c.map(iova{ram_io}, ram_size, va::ram, prot_rw));
+    REQUIRE(c.map(iova{sc_io}, sc_size, va::scattered, prot_rw));
+    REQUIRE(c.domain(0).dom.leaf_at(iova{ram_io + 0x20'0000})->size_lg2 == 21);
+    // The scattered frames' maximal runs, as the first domain translates them.
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> sc_runs;
+    for (std::uint64_t off = 0; off < sc_size; off += K4) {
+        const std::uint64_t pa = c.domain(0).dom.iova_to_phys(iova{sc_io + off})->value;
+        if (off > 0 && c.domain(0).dom.iova_to_phys(iova{sc_io + off - K4})->value + K4 == pa)
+            sc_runs.back().second += K4;
+        else
+            sc_runs.emplace_back(sc_io + off, K4);
+    }
+    REQUIRE(sc_runs.size() > 1);
+
+    log = {};
+    REQUIRE(c.attach(group{.id = 2, .iommu_unit = 1})); // A17: replayed into a new domain
+    auto expect = sc_runs;
+    expect.insert(expect.begin(), {ram_io, ram_size});
+    CHECK(log.maps == expect);
+
+    // vfio_unmap_unpin: every domain but the first whole, the first run by run.
+    log = {};
+    REQUIRE(c.unmap(iova{ram_io}, ram_size));
+    REQUIRE(c.unmap(iova{sc_io}, sc_size));
+    expect = {{ram_io, ram_size}, {ram_io, ram_size}, {sc_io, sc_size}};
+    expect.insert(expect.end(), sc_runs.begin(), sc_runs.end());
+    CHECK(log.unmaps == expect);
+    CHECK(pinner.pinned_pages() == 0);
+}
+
+TEST_CASE("SEMANTICS A17 A.4 the same runs, read a host page at a time from a domain without leaves (mock)") {
+    mock_rig<> r;
+    REQUIRE(r.c.attach(group{.id = 1}));
+    REQUIRE(r.c.map(iova{mock_ap.first}, 16 * K4, va::ram, prot_rw)); // contiguous frames
+    REQUIRE(r.c.attach(group{.id = 2, .iommu_unit = 1}));
+    REQUIRE(r.c.domain_count() == 2);
+    const auto& replayed = r.c.domain(0).dom; // A19: the new domain is the head
+    CHECK(replayed.map_calls() == 1);
+    REQUIRE(replayed.entries().size() == 1);
+    CHECK(replayed.entries()[0].size == 16 * K4);
 }
 
 TEST_CASE("SEMANTICS A17 attaching a domain to an emulated-only container pins and maps every mapping") {
