@@ -100,12 +100,13 @@ class dma_store {
     // for x = 2^64-1, so a walk that may carry that IOVA clamps each answer (Clamp); lookups
     // and inserts take that IOVA apart (locate, place) and walk without, which with the
     // lookups' leaf search below took a lookup from 178 instructions to 154 and an insert
-    // from 389 to 375 (docs/benchmarks.md). Two searches find the child. `halving` takes five branch-free steps over the padded
+    // from 389 to 375 (docs/benchmarks.md).
+    // Two searches find the child. `halving` takes five branch-free steps over the padded
     // 31, each waiting on the load before it: the fewest loads and instructions.
     // `in_three` waits on three loads: the half, then the quarter of it (three separators
     // compared at once), then the child among the last three. Lookups (about 150
     // instructions each) overlap one another in the core, and there fewer loads win; an
-    // insert (about 390) is too long for the next operation to start under it, and its
+    // insert (about 380) is too long for the next operation to start under it, and its
     // waits decide. In dma_store_65535: inserts through `in_three` 12% faster, lookups
     // through it slower. The steps are written out because g++ 12 compiled the loop forms
     // to slower code.
