@@ -73,10 +73,7 @@ void run_store() {
     store s;
     for (const mapping& r : recs) s.insert(r);
     std::vector<std::uint64_t> at(probes);
-    for (auto& io : at) {
-        const mapping& r = recs[rng() % bench::store_live];
-        io = r.iova.value + rng() % r.size;
-    }
+    bench::draw_probes(recs, rng, at);
     std::uint64_t sum = store_lookup_run(s, at);
     for (std::size_t b = 0; b < batches; ++b) {
         const mapping* from = recs.data() + b * batch;

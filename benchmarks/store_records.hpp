@@ -1,7 +1,8 @@
 #pragma once
 // The records of the mapping-store benchmarks (type1_bench's dma_store_65535 and
 // lookup_cost's instruction counts): 65,535 mappings as the engine keeps them (48 bytes),
-// one in each 64K slot of 4 GiB at a random offset, 4K to 32K each, in a random order.
+// one in each 64K slot of 4 GiB at a random offset, 4K to 32K each, in a random order;
+// and the IOVAs their lookups probe.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -36,6 +37,14 @@ inline std::vector<mapping> scattered_mappings(std::mt19937_64& rng) {
     }
     std::shuffle(recs.begin(), recs.end(), rng);
     return recs;
+}
+
+// Random IOVAs, each inside a random one of `recs` (so every lookup finds its record).
+inline void draw_probes(const std::vector<mapping>& recs, std::mt19937_64& rng, std::vector<std::uint64_t>& probes) {
+    for (auto& p : probes) {
+        const mapping& r = recs[rng() % recs.size()];
+        p = r.iova.value + rng() % r.size;
+    }
 }
 
 } // namespace passthru::bench

@@ -88,12 +88,7 @@ struct store_rig {
         }
     }
     // Random IOVAs inside random records (each found).
-    void draw(std::vector<std::uint64_t>& probes) {
-        for (auto& p : probes) {
-            const mapping& r = recs[rng() % live];
-            p = r.iova.value + rng() % r.size;
-        }
-    }
+    void draw(std::vector<std::uint64_t>& probes) { bench::draw_probes(recs, rng, probes); }
 };
 
 void bm_store(benchmark::State& state) {
